@@ -1,0 +1,165 @@
+/**
+ * Creates an archive: walk → PAX tar → zstd (parallel Workers) → STREAM encryption → sink.
+ *
+ * Small files are read whole with one sync call; large ones are read in place into the
+ * compression segments. Memory stays bounded by the segment pool whatever the tree's size.
+ *
+ * @module
+ */
+import { ChunkEncryptor } from "../crypto/stream.ts";
+import { encodeHeader, newHeader } from "../crypto/header.ts";
+import type { MasterKey } from "../crypto/key.ts";
+import { compileExcludes } from "./glob.ts";
+import { CompressingWriter } from "./segments.ts";
+import { BLOCK, encodeEntryHeader, END_OF_ARCHIVE, padded, type TarEntry } from "./tar.ts";
+import { describe, UnreadableError, type WalkEntry, walkTree } from "./walk.ts";
+import { ZstdPool } from "./zstd_pool.ts";
+
+const SMALL_FILE = 1024 * 1024;
+const ZERO_BLOCK = new Uint8Array(BLOCK);
+
+export interface PackOptions {
+  readonly root: string;
+  readonly exclude: readonly string[];
+  readonly master: MasterKey;
+  /** Informational header fields (service, host, id, created). */
+  readonly meta: Record<string, string>;
+  /** Receives the archive's bytes in order. */
+  readonly sink: (bytes: Uint8Array) => Promise<void>;
+  readonly warn: (message: string) => void;
+  readonly onProgress?: (progress: PackProgress) => void;
+  readonly compressionLevel?: number;
+}
+
+export interface PackProgress {
+  entries: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface PackResult extends PackProgress {
+  warnings: number;
+}
+
+export async function packArchive(options: PackOptions): Promise<PackResult> {
+  const header = newHeader(options.master, options.meta);
+  const encryptor = await ChunkEncryptor.start(
+    options.master,
+    header,
+    await encodeHeader(header),
+    options.sink,
+  );
+  const pool = new ZstdPool();
+  let warnings = 0;
+  const warn = (message: string) => {
+    warnings++;
+    options.warn(message);
+  };
+  try {
+    const tar = new CompressingWriter(
+      pool,
+      options.compressionLevel ?? 3,
+      (frame) => encryptor.write(frame),
+    );
+    const progress: PackProgress = { entries: 0, bytesIn: 0, bytesOut: 0 };
+    const hardLinks = new Map<string, string>();
+    const isExcluded = compileExcludes(options.exclude);
+    for (const entry of walkTree(options.root, isExcluded, warn)) {
+      await writeEntry(tar, entry, hardLinks, warn);
+      progress.entries++;
+      if (options.onProgress && (progress.entries & 255) === 0) {
+        progress.bytesIn = tar.bytesIn;
+        progress.bytesOut = encryptor.bytesWritten;
+        options.onProgress(progress);
+      }
+    }
+    await tar.write(END_OF_ARCHIVE);
+    await tar.close();
+    await encryptor.close();
+    return {
+      entries: progress.entries,
+      bytesIn: tar.bytesIn,
+      bytesOut: encryptor.bytesWritten,
+      warnings,
+    };
+  } finally {
+    pool.close();
+  }
+}
+
+async function writeEntry(
+  tar: CompressingWriter,
+  { path, absolute, info }: WalkEntry,
+  hardLinks: Map<string, string>,
+  warn: (message: string) => void,
+): Promise<void> {
+  const base = {
+    path,
+    mode: info.mode ?? 0o644,
+    uid: info.uid ?? 0,
+    gid: info.gid ?? 0,
+    mtimeMs: info.mtime?.getTime() ?? 0,
+  };
+  if (info.isDirectory) {
+    return tar.write(encodeEntryHeader({ ...base, type: "dir", size: 0 }));
+  }
+  if (info.isSymlink) {
+    let target: string;
+    try {
+      target = Deno.readLinkSync(absolute);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return warn(`${absolute} vanished; skipped`);
+      throw new UnreadableError(`cannot read link ${absolute}: ${describe(error)}`);
+    }
+    return tar.write(encodeEntryHeader({ ...base, type: "symlink", size: 0, linkTarget: target }));
+  }
+  if (!info.isFile) return warn(`${absolute} is not a regular file, directory or link; skipped`);
+
+  if ((info.nlink ?? 1) > 1) {
+    const inode = `${info.dev}:${info.ino}`;
+    const first = hardLinks.get(inode);
+    if (first !== undefined) {
+      return tar.write(
+        encodeEntryHeader({ ...base, type: "hardlink", size: 0, linkTarget: first }),
+      );
+    }
+    hardLinks.set(inode, path);
+  }
+  const entry: TarEntry = { ...base, type: "file", size: info.size };
+  if (info.size < SMALL_FILE) {
+    let data: Uint8Array;
+    try {
+      data = Deno.readFileSync(absolute);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return warn(`${absolute} vanished; skipped`);
+      throw new UnreadableError(`cannot read ${absolute}: ${describe(error)}`);
+    }
+    if (data.length !== info.size) warn(`${absolute} changed while it was read`);
+    await tar.write(encodeEntryHeader({ ...entry, size: data.length }));
+    await tar.write(data);
+    return tar.write(ZERO_BLOCK.subarray(0, padded(data.length) - data.length));
+  }
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(absolute);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return warn(`${absolute} vanished; skipped`);
+    throw new UnreadableError(`cannot read ${absolute}: ${describe(error)}`);
+  }
+  try {
+    await tar.write(encodeEntryHeader(entry));
+    let done = await tar.readFrom(file, info.size);
+    if (done < info.size) {
+      // The header already promised `size` bytes: keep the archive well-formed.
+      warn(`${absolute} shrank while it was read; the missing end is stored as zeros`);
+      while (done < info.size) {
+        const n = Math.min(BLOCK, info.size - done);
+        await tar.write(ZERO_BLOCK.subarray(0, n));
+        done += n;
+      }
+    }
+    await tar.write(ZERO_BLOCK.subarray(0, padded(info.size) - info.size));
+  } finally {
+    file.close();
+  }
+}

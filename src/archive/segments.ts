@@ -1,0 +1,86 @@
+/**
+ * Cuts the tar byte stream into fixed-size segments, compresses them in parallel Workers as
+ * independent zstd frames, and hands the frames on in order. Concatenated frames are one valid
+ * zstd stream.
+ *
+ * Memory is bounded: at most `maxInFlight` segments exist, and their buffers are reused.
+ *
+ * @module
+ */
+import type { ZstdPool } from "./zstd_pool.ts";
+
+export const SEGMENT_SIZE = 4 * 1024 * 1024;
+
+export class CompressingWriter {
+  readonly #pool: ZstdPool;
+  readonly #level: number;
+  readonly #output: (frame: Uint8Array) => Promise<void>;
+  readonly #maxInFlight: number;
+  readonly #free: ArrayBuffer[] = [];
+  readonly #inFlight: Promise<{ output: Uint8Array; buffer: ArrayBuffer }>[] = [];
+  #segment: Uint8Array;
+  #filled = 0;
+  /** Uncompressed bytes written so far. */
+  bytesIn = 0;
+
+  constructor(pool: ZstdPool, level: number, output: (frame: Uint8Array) => Promise<void>) {
+    this.#pool = pool;
+    this.#level = level;
+    this.#output = output;
+    this.#maxInFlight = pool.size * 2;
+    this.#segment = new Uint8Array(SEGMENT_SIZE);
+  }
+
+  /** Copies `bytes` into the stream. */
+  async write(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      const n = Math.min(bytes.length - offset, SEGMENT_SIZE - this.#filled);
+      this.#segment.set(bytes.subarray(offset, offset + n), this.#filled);
+      this.#filled += n;
+      offset += n;
+      if (this.#filled === SEGMENT_SIZE) await this.#dispatch();
+    }
+    this.bytesIn += bytes.length;
+  }
+
+  /**
+   * Reads up to `length` bytes from `file` straight into the segment buffers, without an
+   * intermediate copy. Returns how many bytes were read (fewer at end of file).
+   */
+  async readFrom(file: Deno.FsFile, length: number): Promise<number> {
+    let done = 0;
+    while (done < length) {
+      const room = Math.min(length - done, SEGMENT_SIZE - this.#filled);
+      const n = file.readSync(this.#segment.subarray(this.#filled, this.#filled + room));
+      if (n === null || n === 0) break;
+      this.#filled += n;
+      done += n;
+      if (this.#filled === SEGMENT_SIZE) await this.#dispatch();
+    }
+    this.bytesIn += done;
+    return done;
+  }
+
+  /** Compresses what is left and waits until every frame has been handed on. */
+  async close(): Promise<void> {
+    if (this.#filled > 0) await this.#dispatch();
+    while (this.#inFlight.length > 0) await this.#emitOldest();
+  }
+
+  async #dispatch(): Promise<void> {
+    this.#inFlight.push(
+      this.#pool.compress(this.#segment.buffer as ArrayBuffer, this.#filled, this.#level),
+    );
+    this.#filled = 0;
+    if (this.#inFlight.length >= this.#maxInFlight) await this.#emitOldest();
+    const reused = this.#free.pop();
+    this.#segment = reused ? new Uint8Array(reused) : new Uint8Array(SEGMENT_SIZE);
+  }
+
+  async #emitOldest(): Promise<void> {
+    const { output, buffer } = await this.#inFlight.shift()!;
+    this.#free.push(buffer);
+    await this.#output(output);
+  }
+}

@@ -1,0 +1,89 @@
+/** `packrat backup <service>… | --all`: run backups now. @module */
+import type { Command } from "commander";
+import { type BackupReport, runBackup } from "../backup/run.ts";
+import { closeDestinations } from "../destinations/index.ts";
+import { ExitCode } from "../errors.ts";
+import { formatBytes } from "../io/files.ts";
+import { clearProgressLine, showProgress } from "../ui/log.ts";
+import { type Cli, openContext, readKey, selectServices } from "./context.ts";
+import { keepOnly } from "./permissions.ts";
+
+export function registerBackup(program: Command, cli: Cli): void {
+  program
+    .command("backup")
+    .description("back up services now")
+    .argument("[services...]", "services to back up")
+    .option("--all", "back up every configured service")
+    .action(async (names: string[], options: { all?: boolean }) => {
+      keepOnly("write", "net", "run");
+      const ctx = await openContext(cli.global());
+      const services = selectServices(ctx.config, names, options.all ?? false);
+      const master = await readKey(ctx.config);
+      const outcomes: number[] = [];
+      try {
+        for (const service of services) {
+          try {
+            const report = await runBackup(
+              {
+                ...ctx,
+                master,
+                onProgress: (name, p) =>
+                  showProgress(
+                    `${name}: ${p.entries} entries, ${formatBytes(p.bytesIn)} read, ${
+                      formatBytes(p.bytesOut)
+                    } written`,
+                  ),
+              },
+              service,
+            );
+            clearProgressLine();
+            printReport(report);
+            outcomes.push(outcomeOf(report));
+          } catch (error) {
+            clearProgressLine();
+            if (services.length === 1) throw error;
+            ctx.log.error(`${service.name}: ${(error as Error).message}`);
+            outcomes.push(ExitCode.failure);
+          }
+        }
+      } finally {
+        await closeDestinations(ctx.destinations);
+      }
+      cli.exitWith(combine(outcomes));
+    });
+}
+
+function outcomeOf(report: BackupReport): number {
+  const failed = report.results.filter((r) => !r.ok).length;
+  if (failed === 0) return ExitCode.ok;
+  return failed === report.results.length ? ExitCode.destination : ExitCode.partial;
+}
+
+/** One exit code for several services: any total failure wins over partial success. */
+function combine(outcomes: number[]): number {
+  if (outcomes.every((o) => o === ExitCode.ok)) return ExitCode.ok;
+  if (outcomes.some((o) => o === ExitCode.ok || o === ExitCode.partial)) return ExitCode.partial;
+  return outcomes.find((o) => o !== ExitCode.ok) ?? ExitCode.failure;
+}
+
+function printReport(report: BackupReport): void {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const lines = [
+    `${report.service}: backup ${report.id} — ${report.entries} entries, ${
+      formatBytes(report.bytesIn)
+    } → ${formatBytes(report.size)} encrypted, archived in ${seconds(report.archiveMs)}, total ${
+      seconds(report.totalMs)
+    }${report.warnings ? `, ${report.warnings} warnings` : ""}`,
+  ];
+  const width = Math.max(...report.results.map((r) => r.destination.length));
+  for (const r of report.results) {
+    const status = r.ok ? "ok    " : "FAILED";
+    const detail = r.ok
+      ? `${seconds(r.durationMs)}${
+        r.pruned.length ? `, retention deleted ${r.pruned.length}` : ""
+      }${r.pruneError ? `, retention failed: ${r.pruneError}` : ""}`
+      : r.error;
+    lines.push(`  ${r.destination.padEnd(width)}  ${status}  ${detail}`);
+  }
+  console.log(lines.join("\n"));
+}

@@ -1,0 +1,62 @@
+/**
+ * What every command needs: the configuration, the key, the destinations, a logger.
+ *
+ * @module
+ */
+import { loadConfig } from "../config/load.ts";
+import type { Config, ServiceConfig } from "../config/types.ts";
+import { type MasterKey, readKeyFile } from "../crypto/key.ts";
+import type { Destination } from "../destinations/destination.ts";
+import { openDestinations } from "../destinations/index.ts";
+import { UsageError } from "../errors.ts";
+import { type Logger, stderrLogger } from "../ui/log.ts";
+
+export interface GlobalOptions {
+  config?: string;
+  quiet?: boolean;
+}
+
+/** What command modules get from the program: global flags and a way to set the exit code. */
+export interface Cli {
+  global(): GlobalOptions;
+  exitWith(code: number): void;
+}
+
+export interface Context {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly destinations: Destination[];
+}
+
+export async function openContext(options: GlobalOptions): Promise<Context> {
+  const config = await loadConfig({ path: options.config });
+  return { config, log: stderrLogger(options.quiet), destinations: openDestinations(config) };
+}
+
+export function readKey(config: Config): Promise<MasterKey> {
+  return readKeyFile(config.encryption.keyFile);
+}
+
+/** The named services, or all with `--all`; unknown names are a usage error. */
+export function selectServices(config: Config, names: string[], all: boolean): ServiceConfig[] {
+  if (all && names.length > 0) throw new UsageError("give service names or --all, not both");
+  if (all) return [...config.services];
+  if (names.length === 0) {
+    throw new UsageError(
+      `name a service (${config.services.map((s) => s.name).join(", ")}) or use --all`,
+    );
+  }
+  return names.map((name) => serviceNamed(config, name));
+}
+
+export function serviceNamed(config: Config, name: string): ServiceConfig {
+  const service = config.services.find((s) => s.name === name);
+  if (!service) {
+    throw new UsageError(
+      `no service "${name}" in ${config.file} (configured: ${
+        config.services.map((s) => s.name).join(", ")
+      })`,
+    );
+  }
+  return service;
+}

@@ -1,0 +1,70 @@
+/**
+ * The command line: global flags, one module per command, and the single place where errors
+ * become messages and exit codes.
+ *
+ * @module
+ */
+import { Command, CommanderError } from "commander";
+import { ExitCode, exitCodeOf, PackratError } from "../errors.ts";
+import { clearProgressLine, stderrLogger } from "../ui/log.ts";
+import { registerBackup } from "./backup.ts";
+import type { Cli, GlobalOptions } from "./context.ts";
+import { registerDecrypt } from "./decrypt.ts";
+import { registerInit } from "./init.ts";
+import { registerList } from "./list.ts";
+import { registerPrune } from "./prune.ts";
+import { registerRestore } from "./restore.ts";
+import { registerVerify } from "./verify.ts";
+
+export const VERSION = "0.1.0";
+
+/** Runs the CLI and returns the process exit code. */
+export async function main(args: string[]): Promise<number> {
+  let code: number = ExitCode.ok;
+  const program = new Command("packrat")
+    .description("Encrypted, service-aware backups for homelab services")
+    .version(VERSION)
+    .option(
+      "-c, --config <path>",
+      "configuration file (default: $PACKRAT_CONFIG, ~/.config/packrat/config.yaml, /etc/packrat/config.yaml)",
+    )
+    .option("-q, --quiet", "only warnings and errors on stderr")
+    .exitOverride()
+    .showHelpAfterError("(run packrat --help for usage)");
+  const cli: Cli = {
+    global: () => program.opts<GlobalOptions>(),
+    exitWith: (c) => code = c,
+  };
+  for (
+    const register of [
+      registerInit,
+      registerBackup,
+      registerList,
+      registerRestore,
+      registerVerify,
+      registerPrune,
+      registerDecrypt,
+    ]
+  ) register(program, cli);
+  program.commands.forEach((c) => c.exitOverride());
+
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return code;
+  } catch (error) {
+    clearProgressLine();
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const log = stderrLogger();
+    if (error instanceof PackratError) log.error(error.message);
+    else if (
+      error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotFound
+    ) {
+      log.error((error as Error).message);
+    } else {
+      log.error(`unexpected failure: ${(error as Error)?.stack ?? error}`);
+    }
+    return exitCodeOf(error);
+  }
+}

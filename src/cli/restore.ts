@@ -1,0 +1,93 @@
+/**
+ * `packrat restore <service>`: pick a backup (interactive on a terminal, or `--backup`), then
+ * restore it into the service path or `--target`.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { listBackups } from "../backup/catalog.ts";
+import { closeDestinations } from "../destinations/index.ts";
+import { UsageError } from "../errors.ts";
+import { formatBytes } from "../io/files.ts";
+import { pickBackup, sourcesFor } from "../restore/find.ts";
+import { restoreBackup } from "../restore/restore.ts";
+import { confirm, selectBackup } from "../ui/prompts.ts";
+import { type Cli, openContext, readKey, serviceNamed } from "./context.ts";
+import { keepOnly } from "./permissions.ts";
+
+interface RestoreFlags {
+  backup?: string;
+  from?: string;
+  target?: string;
+  include?: string[];
+  yes?: boolean;
+}
+
+export function registerRestore(program: Command, cli: Cli): void {
+  program
+    .command("restore")
+    .description("restore a backup into the service path (or --target)")
+    .argument("<service>", "service to restore")
+    .option("--backup <id>", "backup id, a unique prefix of one, or 'latest'")
+    .option("--from <destination>", "read from this destination (local, s3, synology)")
+    .option("--target <dir>", "restore into this directory instead; live data stays untouched")
+    .option("--include <glob...>", "restore only matching paths (doublestar globs)")
+    .option("--yes", "do not ask before replacing existing data")
+    .action(async (name: string, flags: RestoreFlags) => {
+      keepOnly("write", "net");
+      const ctx = await openContext(cli.global());
+      try {
+        const service = serviceNamed(ctx.config, name);
+        const master = await readKey(ctx.config);
+        const host = ctx.config.backup.host;
+        const rows = await listBackups(ctx.destinations, host, service.name, ctx.log);
+        const row = flags.backup
+          ? pickBackup(rows, flags.backup, service.name)
+          : await selectBackup(rows, service.name);
+        const sources = sourcesFor(ctx.destinations, row, flags.from);
+        const target = flags.target ? absolute(flags.target) : service.path;
+        if (!flags.yes && await holdsData(target)) {
+          const what = flags.include?.length ? "Matching files in" : "Everything in";
+          const ok = await confirm(
+            `${what} ${target} will be replaced by backup ${row.id} (${
+              formatBytes(row.size)
+            }). Continue?`,
+            "--yes to replace existing data",
+          );
+          if (!ok) throw new UsageError("restore cancelled; nothing was changed");
+        }
+        const report = await restoreBackup({
+          sources,
+          host,
+          row,
+          master,
+          target,
+          include: flags.include ?? [],
+          log: ctx.log,
+        });
+        console.log(
+          `${service.name}: restored ${row.id} from ${report.from} into ${report.target} — ${report.files} files, ${report.dirs} directories, ${report.links} links, ${
+            formatBytes(report.bytes)
+          }`,
+        );
+      } finally {
+        await closeDestinations(ctx.destinations);
+      }
+    });
+}
+
+function absolute(path: string): string {
+  return path.startsWith("/")
+    ? path.replace(/\/+$/, "") || "/"
+    : `${Deno.cwd()}/${path}`.replace(/\/+$/, "");
+}
+
+async function holdsData(path: string): Promise<boolean> {
+  try {
+    for await (const _ of Deno.readDir(path)) return true;
+    return false;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}

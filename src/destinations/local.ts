@@ -1,0 +1,124 @@
+/**
+ * The `local` destination: a plain directory, e.g. a USB disk or a mounted share.
+ *
+ * An archive is written under a hidden temp name, synced, checked, then renamed into place.
+ * When the staging file is on the same filesystem it is hard-linked instead of copied.
+ *
+ * @module
+ */
+import { DestinationError } from "../errors.ts";
+import {
+  archiveName,
+  byId,
+  type Destination,
+  idFromName,
+  type StoredArchive,
+} from "./destination.ts";
+
+export class LocalDestination implements Destination {
+  readonly name = "local";
+  constructor(readonly root: string) {}
+
+  #dir(host: string, service: string): string {
+    return `${this.root}/${host}/${service}`;
+  }
+
+  #fail(action: string, error: unknown): DestinationError {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new DestinationError(this.name, `${action}: ${reason}`, { cause: error });
+  }
+
+  async list(host: string, service: string): Promise<StoredArchive[]> {
+    const dir = this.#dir(host, service);
+    const found: StoredArchive[] = [];
+    try {
+      for await (const entry of Deno.readDir(dir)) {
+        const id = entry.isFile ? idFromName(entry.name) : undefined;
+        if (id) found.push({ id, size: (await Deno.stat(`${dir}/${entry.name}`)).size });
+      }
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        await this.#checkRoot();
+        return [];
+      }
+      throw this.#fail(`cannot list ${dir}`, error);
+    }
+    return found.sort(byId);
+  }
+
+  async #checkRoot(): Promise<void> {
+    try {
+      await Deno.stat(this.root);
+    } catch (error) {
+      throw this.#fail(`destination directory ${this.root} is not available`, error);
+    }
+  }
+
+  async put(
+    host: string,
+    service: string,
+    id: string,
+    sourcePath: string,
+    size: number,
+  ): Promise<void> {
+    await this.#checkRoot();
+    const dir = this.#dir(host, service);
+    const final = `${dir}/${archiveName(id)}`;
+    const temp = `${dir}/.${archiveName(id)}.partial-${crypto.randomUUID().slice(0, 8)}`;
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      try {
+        await Deno.link(sourcePath, temp);
+      } catch {
+        await copyFile(sourcePath, temp);
+      }
+      const stored = (await Deno.stat(temp)).size;
+      if (stored !== size) throw new Error(`wrote ${stored} bytes, expected ${size}`);
+      await Deno.rename(temp, final);
+      await syncDir(dir);
+    } catch (error) {
+      await Deno.remove(temp).catch(() => {});
+      throw this.#fail(`cannot store ${final}`, error);
+    }
+  }
+
+  async open(host: string, service: string, id: string): Promise<ReadableStream<Uint8Array>> {
+    const path = `${this.#dir(host, service)}/${archiveName(id)}`;
+    try {
+      return (await Deno.open(path)).readable;
+    } catch (error) {
+      throw this.#fail(`cannot open ${path}`, error);
+    }
+  }
+
+  async remove(host: string, service: string, id: string): Promise<void> {
+    const path = `${this.#dir(host, service)}/${archiveName(id)}`;
+    try {
+      await Deno.remove(path);
+    } catch (error) {
+      throw this.#fail(`cannot delete ${path}`, error);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function copyFile(from: string, to: string): Promise<void> {
+  const source = await Deno.open(from);
+  const target = await Deno.open(to, { write: true, createNew: true, mode: 0o600 });
+  try {
+    await source.readable.pipeTo(target.writable, { preventClose: true });
+    await target.sync();
+  } finally {
+    target.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    using handle = await Deno.open(dir);
+    await handle.sync();
+  } catch {
+    // Some filesystems (e.g. network shares) cannot sync a directory; the rename still happened.
+  }
+}

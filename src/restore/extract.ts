@@ -1,0 +1,150 @@
+/**
+ * Writes archive entries under a fresh staging directory, refusing any entry that could land
+ * outside it: absolute paths, `..`, and paths through a symlink the archive itself created.
+ *
+ * Directory modes and times are applied last, deepest first, so read-only directories do not
+ * block their own contents. Ownership is restored only when running as root.
+ *
+ * @module
+ */
+import { lchownSync } from "node:fs";
+import type { ArchiveSink, ContentSink } from "../archive/unpack.ts";
+import type { TarEntry } from "../archive/tar.ts";
+import { ArchiveDamagedError } from "../errors.ts";
+import { writeAllSync } from "../io/files.ts";
+
+/** Normalises an archive path to `a/b` (root: ""), or throws for an unsafe one. */
+export function safeRelativePath(path: string, source: string): string {
+  const unsafe = () =>
+    new ArchiveDamagedError(`${source}: refusing unsafe entry "${path}" (outside the target)`);
+  if (path.startsWith("/") || path.includes("\0")) throw unsafe();
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.includes("..")) throw unsafe();
+  return parts.join("/");
+}
+
+export interface ExtractStats {
+  files: number;
+  dirs: number;
+  links: number;
+  bytes: number;
+}
+
+export class Extractor implements ArchiveSink {
+  readonly stats: ExtractStats = { files: 0, dirs: 0, links: 0, bytes: 0 };
+  readonly #root: string;
+  readonly #source: string;
+  readonly #include?: (path: string) => boolean;
+  readonly #chown: boolean;
+  readonly #symlinks = new Set<string>();
+  readonly #created = new Set<string>([""]);
+  readonly #dirs: { path: string; entry: TarEntry }[] = [];
+
+  /**
+   * @param root an existing, empty staging directory
+   * @param include restore only entries whose path this accepts (`--include`)
+   */
+  constructor(root: string, source: string, include?: (path: string) => boolean) {
+    this.#root = root;
+    this.#source = source;
+    this.#include = include;
+    this.#chown = Deno.uid() === 0;
+  }
+
+  entry(entry: TarEntry): ContentSink | undefined {
+    const rel = safeRelativePath(entry.path, this.#source);
+    if (this.#include && rel !== "" && !this.#include(rel)) return undefined;
+    this.#refuseThroughSymlink(rel, entry.path);
+    const target = rel === "" ? this.#root : `${this.#root}/${rel}`;
+    if (entry.type !== "dir") this.#ensureParents(rel);
+    switch (entry.type) {
+      case "dir":
+        if (!this.#created.has(rel)) {
+          this.#ensureParents(rel);
+          Deno.mkdirSync(target, { mode: 0o700 });
+          this.#created.add(rel);
+        }
+        this.#dirs.push({ path: target, entry });
+        this.stats.dirs++;
+        return undefined;
+      case "symlink":
+        Deno.symlinkSync(entry.linkTarget ?? "", target);
+        this.#symlinks.add(rel);
+        if (this.#chown) this.#lchown(target, entry);
+        this.stats.links++;
+        return undefined;
+      case "hardlink": {
+        const linked = safeRelativePath(entry.linkTarget ?? "", this.#source);
+        this.#refuseThroughSymlink(linked, entry.linkTarget ?? "");
+        if (this.#symlinks.has(linked)) throw this.#unsafe(entry.path);
+        Deno.linkSync(`${this.#root}/${linked}`, target);
+        this.stats.links++;
+        return undefined;
+      }
+      case "file":
+        return this.#file(target, entry);
+    }
+  }
+
+  /** Applies directory modes and times; call after the whole archive verified. */
+  finish(): void {
+    for (const { path, entry } of this.#dirs.reverse()) this.#applyMetadata(path, entry);
+  }
+
+  #file(target: string, entry: TarEntry): ContentSink {
+    const file = Deno.openSync(target, { write: true, createNew: true, mode: 0o600 });
+    this.stats.files++;
+    return {
+      write: (bytes) => {
+        writeAllSync(file, bytes);
+        this.stats.bytes += bytes.length;
+      },
+      close: () => {
+        file.close();
+        this.#applyMetadata(target, entry);
+      },
+    };
+  }
+
+  #applyMetadata(path: string, entry: TarEntry): void {
+    if (this.#chown) Deno.chownSync(path, entry.uid, entry.gid);
+    Deno.chmodSync(path, entry.mode & 0o7777);
+    const mtime = new Date(entry.mtimeMs);
+    Deno.utimeSync(path, mtime, mtime);
+  }
+
+  #lchown(path: string, entry: TarEntry): void {
+    try {
+      // Deno.chown follows links; node:fs has lchown.
+      lchownSync(path, entry.uid, entry.gid);
+    } catch {
+      // Ownership of a link itself is cosmetic.
+    }
+  }
+
+  /** A path was already taken as a symlink, or goes through one: writing would escape. */
+  #refuseThroughSymlink(rel: string, original: string): void {
+    if (this.#symlinks.size === 0) return;
+    const parts = rel.split("/");
+    for (let i = 1; i <= parts.length; i++) {
+      if (this.#symlinks.has(parts.slice(0, i).join("/"))) throw this.#unsafe(original);
+    }
+  }
+
+  #unsafe(path: string): ArchiveDamagedError {
+    return new ArchiveDamagedError(
+      `${this.#source}: refusing entry "${path}": it would write through a symbolic link`,
+    );
+  }
+
+  /** Creates missing parent directories (an --include restore skips their entries). */
+  #ensureParents(rel: string): void {
+    const slash = rel.lastIndexOf("/");
+    if (slash < 0) return;
+    const parent = rel.slice(0, slash);
+    if (this.#created.has(parent)) return;
+    Deno.mkdirSync(`${this.#root}/${parent}`, { recursive: true, mode: 0o700 });
+    const parts = parent.split("/");
+    for (let i = 1; i <= parts.length; i++) this.#created.add(parts.slice(0, i).join("/"));
+  }
+}

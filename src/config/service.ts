@@ -1,0 +1,186 @@
+/** @module Reads `services`: path, schedule, containers, hooks and retention of each service. */
+
+import {
+  isPathSegment,
+  laterKey,
+  localPathIn,
+  pathSegmentRule,
+  retentionField,
+  schedule,
+  timeZone,
+} from "./fields.ts";
+import { notifyIn } from "./notify.ts";
+import {
+  duration,
+  type Entry,
+  isSet,
+  type Mapping,
+  optional,
+  type Read,
+  type ReadContext,
+  readMapping,
+  report,
+  required,
+  stringList,
+  text,
+  valueNode,
+} from "./reader.ts";
+import type {
+  DockerConfig,
+  HookConfig,
+  NotifyConfig,
+  RetentionPolicy,
+  ServiceConfig,
+} from "./types.ts";
+
+/** What a service takes from the global config when it does not set its own. */
+export interface ServiceDefaults {
+  readonly home: string;
+  readonly retention: RetentionPolicy;
+  readonly notify?: NotifyConfig;
+}
+
+const SERVICE_KEYS = [
+  "path",
+  "schedule",
+  "timezone",
+  "docker",
+  "exclude",
+  "retain_backups",
+  "retain",
+  "pre_backup",
+  "post_backup",
+  "notify",
+];
+const DOCKER_KEYS = ["container", "containers", "stop_timeout", "health_timeout"];
+const HOOK_KEYS = ["command", "working_dir", "environment", "timeout"];
+
+const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+const DEFAULT_HEALTH_TIMEOUT_MS = 2 * 60_000;
+const DEFAULT_HOOK_TIMEOUT_MS = 5 * 60_000;
+
+/** Reads the `services` mapping, in file order; at least one service is required. */
+export function servicesWith(defaults: ServiceDefaults): Read<ServiceConfig[]> {
+  return (ctx, entry) => {
+    const mapping = readMapping(ctx, entry);
+    if (!mapping) return undefined;
+    if (mapping.entries.size === 0) {
+      report(ctx, entry.key, `${entry.path} must define at least one service`);
+      return undefined;
+    }
+    const services: ServiceConfig[] = [];
+    for (const [name, serviceEntry] of mapping.entries) {
+      const service = readService(ctx, name, serviceEntry, defaults);
+      if (service) services.push(service);
+    }
+    return services.length === mapping.entries.size ? services : undefined;
+  };
+}
+
+function readService(
+  ctx: ReadContext,
+  name: string,
+  entry: Entry,
+  defaults: ServiceDefaults,
+): ServiceConfig | undefined {
+  const validName = isPathSegment(name);
+  if (!validName) {
+    report(ctx, entry.key, `invalid service name "${name}": ${pathSegmentRule(name)}`);
+  }
+  const mapping = readMapping(ctx, entry, SERVICE_KEYS);
+  if (!mapping) return undefined;
+  const path = required(ctx, mapping, "path", localPathIn(defaults.home));
+  // Hooks default to the service's path; with a bad path they are still checked.
+  const hook = hookIn(defaults.home, path ?? "/");
+  const service: ServiceConfig = {
+    name,
+    path: path ?? "",
+    schedule: optional(ctx, mapping, "schedule", schedule),
+    timezone: optional(ctx, mapping, "timezone", timeZone),
+    docker: optional(ctx, mapping, "docker", docker),
+    exclude: optional(ctx, mapping, "exclude", stringList) ?? [],
+    retention: retentionField(ctx, mapping) ?? defaults.retention,
+    preBackup: optional(ctx, mapping, "pre_backup", hook),
+    postBackup: optional(ctx, mapping, "post_backup", hook),
+    notify: optional(ctx, mapping, "notify", notifyIn(defaults.home)) ?? defaults.notify,
+  };
+  return validName && path !== undefined ? service : undefined;
+}
+
+const docker: Read<DockerConfig> = (ctx, entry) => {
+  const mapping = readMapping(ctx, entry, DOCKER_KEYS);
+  if (!mapping) return undefined;
+  const containers = readContainers(ctx, mapping);
+  const stopTimeoutMs = optional(ctx, mapping, "stop_timeout", duration({ allowZero: true }));
+  const healthTimeoutMs = optional(ctx, mapping, "health_timeout", duration());
+  return containers && {
+    containers,
+    stopTimeoutMs: stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
+    healthTimeoutMs: healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
+  };
+};
+
+/** `container: x` or `containers: [x, y]`: exactly one of the two. */
+function readContainers(ctx: ReadContext, mapping: Mapping): string[] | undefined {
+  const single = isSet(mapping, "container");
+  const several = isSet(mapping, "containers");
+  if (single && several) {
+    report(
+      ctx,
+      laterKey(mapping, "container", "containers"),
+      `set ${mapping.path}.container or ${mapping.path}.containers, not both`,
+    );
+    return undefined;
+  }
+  if (!several) {
+    const container = required(ctx, mapping, "container", text());
+    return container === undefined ? undefined : [container];
+  }
+  const containers = required(ctx, mapping, "containers", stringList);
+  if (containers?.length === 0) {
+    const entry = mapping.entries.get("containers");
+    report(ctx, entry && valueNode(entry), `${mapping.path}.containers must not be empty`);
+    return undefined;
+  }
+  return containers;
+}
+
+function hookIn(home: string, servicePath: string): Read<HookConfig> {
+  return (ctx, entry) => {
+    const mapping = readMapping(ctx, entry, HOOK_KEYS);
+    if (!mapping) return undefined;
+    const command = required(ctx, mapping, "command", text());
+    const workingDir = optional(ctx, mapping, "working_dir", localPathIn(home));
+    const environment = optional(ctx, mapping, "environment", environmentVariables);
+    const timeoutMs = optional(ctx, mapping, "timeout", duration());
+    return command === undefined ? undefined : {
+      command,
+      workingDir: workingDir ?? servicePath,
+      environment: environment ?? {},
+      timeoutMs: timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
+    };
+  };
+}
+
+/** Variable names and values; numbers and booleans become the text written in the file. */
+const environmentVariables: Read<Record<string, string>> = (ctx, entry) => {
+  const mapping = readMapping(ctx, entry);
+  if (!mapping) return undefined;
+  const variables: Record<string, string> = {};
+  for (const [name, variable] of mapping.entries) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      report(
+        ctx,
+        variable.key,
+        `${entry.path}: "${name}" is not a valid variable name (letters, digits and _)`,
+      );
+    }
+    if (variable.value === null) {
+      report(ctx, variable.key, `${variable.path} has no value (write "" for an empty one)`);
+      continue;
+    }
+    const value = text({ allowEmpty: true, withBooleans: true })(ctx, variable);
+    if (value !== undefined) variables[name] = value;
+  }
+  return variables;
+};

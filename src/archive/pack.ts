@@ -1,8 +1,8 @@
 /**
  * Creates an archive: walk → PAX tar → zstd (parallel Workers) → STREAM encryption → sink.
  *
- * Small files are read whole with one sync call; large ones are read in place into the
- * compression segments. Memory stays bounded by the segment pool whatever the tree's size.
+ * File contents are read with sync calls straight into the compression segments: no buffer per
+ * file, so memory stays bounded by the segment pool whatever the tree's size.
  *
  * @module
  */
@@ -15,7 +15,6 @@ import { BLOCK, encodeEntryHeader, END_OF_ARCHIVE, padded, type TarEntry } from 
 import { describe, UnreadableError, type WalkEntry, walkTree } from "./walk.ts";
 import { ZstdPool } from "./zstd_pool.ts";
 
-const SMALL_FILE = 1024 * 1024;
 const ZERO_BLOCK = new Uint8Array(BLOCK);
 
 export interface PackOptions {
@@ -126,19 +125,6 @@ async function writeEntry(
     hardLinks.set(inode, path);
   }
   const entry: TarEntry = { ...base, type: "file", size: info.size };
-  if (info.size < SMALL_FILE) {
-    let data: Uint8Array;
-    try {
-      data = Deno.readFileSync(absolute);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return warn(`${absolute} vanished; skipped`);
-      throw new UnreadableError(`cannot read ${absolute}: ${describe(error)}`);
-    }
-    if (data.length !== info.size) warn(`${absolute} changed while it was read`);
-    await tar.write(encodeEntryHeader({ ...entry, size: data.length }));
-    await tar.write(data);
-    return tar.write(ZERO_BLOCK.subarray(0, padded(data.length) - data.length));
-  }
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(absolute);

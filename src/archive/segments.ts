@@ -3,21 +3,31 @@
  * independent zstd frames, and hands the frames on in order. Concatenated frames are one valid
  * zstd stream.
  *
- * Memory is bounded: at most `maxInFlight` segments exist, and their buffers are reused.
+ * Memory is bounded and steady: a fixed set of input/output buffer pairs travels between this
+ * writer and the workers, so nothing is allocated per segment.
  *
  * @module
  */
+import { settleLater } from "../io/settle.ts";
 import type { ZstdPool } from "./zstd_pool.ts";
 
 export const SEGMENT_SIZE = 4 * 1024 * 1024;
+/** Worst-case zstd growth of one segment (ZSTD_compressBound) rounded up. */
+const OUTPUT_SIZE = SEGMENT_SIZE + 64 * 1024;
+
+interface Slot {
+  input: ArrayBuffer;
+  output: ArrayBuffer;
+}
 
 export class CompressingWriter {
   readonly #pool: ZstdPool;
   readonly #level: number;
   readonly #output: (frame: Uint8Array) => Promise<void>;
   readonly #maxInFlight: number;
-  readonly #free: ArrayBuffer[] = [];
-  readonly #inFlight: Promise<{ output: Uint8Array; buffer: ArrayBuffer }>[] = [];
+  readonly #free: Slot[] = [];
+  readonly #inFlight: Promise<Slot & { outputLength: number }>[] = [];
+  #slot: Slot;
   #segment: Uint8Array;
   #filled = 0;
   /** Uncompressed bytes written so far. */
@@ -28,7 +38,8 @@ export class CompressingWriter {
     this.#level = level;
     this.#output = output;
     this.#maxInFlight = pool.size * 2;
-    this.#segment = new Uint8Array(SEGMENT_SIZE);
+    this.#slot = newSlot();
+    this.#segment = new Uint8Array(this.#slot.input);
   }
 
   /** Copies `bytes` into the stream. */
@@ -69,18 +80,23 @@ export class CompressingWriter {
   }
 
   async #dispatch(): Promise<void> {
+    const { input, output } = this.#slot;
     this.#inFlight.push(
-      this.#pool.compress(this.#segment.buffer as ArrayBuffer, this.#filled, this.#level),
+      settleLater(this.#pool.compress(input, this.#filled, output, this.#level)),
     );
     this.#filled = 0;
     if (this.#inFlight.length >= this.#maxInFlight) await this.#emitOldest();
-    const reused = this.#free.pop();
-    this.#segment = reused ? new Uint8Array(reused) : new Uint8Array(SEGMENT_SIZE);
+    this.#slot = this.#free.pop() ?? newSlot();
+    this.#segment = new Uint8Array(this.#slot.input);
   }
 
   async #emitOldest(): Promise<void> {
-    const { output, buffer } = await this.#inFlight.shift()!;
-    this.#free.push(buffer);
-    await this.#output(output);
+    const done = await this.#inFlight.shift()!;
+    await this.#output(new Uint8Array(done.output, 0, done.outputLength));
+    this.#free.push({ input: done.input, output: done.output });
   }
+}
+
+function newSlot(): Slot {
+  return { input: new ArrayBuffer(SEGMENT_SIZE), output: new ArrayBuffer(OUTPUT_SIZE) };
 }

@@ -8,6 +8,7 @@ import { ArchiveDamagedError } from "../errors.ts";
 import type { ArchiveHeader } from "../crypto/header.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import { decryptStream } from "../crypto/stream.ts";
+import { settleLater } from "../io/settle.ts";
 import { ByteQueue } from "../io/byte_queue.ts";
 import {
   BLOCK,
@@ -73,7 +74,7 @@ function decompressInOrder(pool: ZstdPool): TransformStream<Uint8Array, Uint8Arr
   const limit = pool.size * 2;
   return new TransformStream({
     async transform(frame, out) {
-      inFlight.push(pool.decompress(frame));
+      inFlight.push(settleLater(pool.decompress(frame)));
       if (inFlight.length >= limit) out.enqueue(await inFlight.shift()!);
     },
     async flush(out) {

@@ -35,16 +35,21 @@ export class ZstdPool {
     return this.#workers.length;
   }
 
-  /** Compresses `buffer[0, length)` into one zstd frame; the buffer comes back with the result. */
-  compress(
-    buffer: ArrayBuffer,
+  /**
+   * Compresses `input[0, length)` into one zstd frame written to `output`. Both buffers are
+   * transferred to the worker and come back with the result.
+   */
+  async compress(
+    input: ArrayBuffer,
     length: number,
+    output: ArrayBuffer,
     level: number,
-  ): Promise<{ output: Uint8Array; buffer: ArrayBuffer }> {
-    return this.#run({ id: 0, op: "compress", buffer, length, level }, [buffer]).then((r) => ({
-      output: r.output,
-      buffer: r.buffer!,
-    }));
+  ): Promise<{ input: ArrayBuffer; output: ArrayBuffer; outputLength: number }> {
+    const result = await this.#run({ id: 0, op: "compress", input, length, output, level }, [
+      input,
+      output,
+    ]);
+    return { input: result.input!, output: result.output, outputLength: result.outputLength };
   }
 
   /** Decompresses exactly one zstd frame. */
@@ -54,7 +59,7 @@ export class ZstdPool {
       : frame.slice();
     return this.#run({ id: 0, op: "decompress", frame: transferable }, [
       transferable.buffer as ArrayBuffer,
-    ]).then((r) => r.output);
+    ]).then((r) => new Uint8Array(r.output, 0, r.outputLength));
   }
 
   close(): void {

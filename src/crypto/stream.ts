@@ -12,6 +12,7 @@
  */
 import { ArchiveDamagedError } from "../errors.ts";
 import { ByteQueue } from "../io/byte_queue.ts";
+import { settleLater } from "../io/settle.ts";
 import {
   type ArchiveHeader,
   checkKey,
@@ -128,7 +129,7 @@ export class ChunkEncryptor {
 
   async #dispatch(last: boolean): Promise<void> {
     // encrypt() copies its input synchronously, so the chunk buffer can be refilled at once.
-    this.#inFlight.push(crypto.subtle.encrypt(
+    this.#inFlight.push(settleLater(crypto.subtle.encrypt(
       {
         name: "AES-GCM",
         iv: nonce(this.#counter++, last) as BufferSource,
@@ -136,7 +137,7 @@ export class ChunkEncryptor {
       },
       this.#key,
       this.#chunk.subarray(0, this.#filled) as BufferSource,
-    ));
+    )));
     this.#filled = 0;
     if (this.#inFlight.length >= IN_FLIGHT) await this.#emitOldest();
   }
@@ -172,18 +173,16 @@ export function decryptStream(
   const decrypt = (ciphertext: Uint8Array, last: boolean) => {
     const index = counter++;
     consumed += ciphertext.length;
-    inFlight.push({
-      index,
-      promise: crypto.subtle.decrypt(
-        {
-          name: "AES-GCM",
-          iv: nonce(index, last) as BufferSource,
-          additionalData: header as BufferSource,
-        },
-        key!,
-        ciphertext as BufferSource,
-      ),
-    });
+    const promise = crypto.subtle.decrypt(
+      {
+        name: "AES-GCM",
+        iv: nonce(index, last) as BufferSource,
+        additionalData: header as BufferSource,
+      },
+      key!,
+      ciphertext as BufferSource,
+    );
+    inFlight.push({ index, promise: settleLater(promise) });
   };
   const emitOldest = async (out: TransformStreamDefaultController<Uint8Array>) => {
     const { promise, index } = inFlight.shift()!;
@@ -235,11 +234,21 @@ export function decryptStream(
       const marker = tail.subarray(tail.length - END_SIZE);
       const declared = new DataView(marker.buffer, marker.byteOffset + END_MAGIC.length, 8)
         .getBigUint64(0);
-      if (
-        END_MAGIC.some((b, i) => marker[i] !== b) ||
-        declared !== BigInt(consumed + tail.length)
-      ) throw truncated();
-      decrypt(tail.subarray(0, tail.length - END_SIZE), true);
+      const lastChunk = tail.subarray(0, tail.length - END_SIZE);
+      if (END_MAGIC.some((b, i) => marker[i] !== b)) {
+        // No end marker: truncated, unless the final chunk is intact and only the marker is hit.
+        decrypt(lastChunk, true);
+        const intact = await inFlight.shift()!.promise.then(() => true, () => false);
+        throw intact
+          ? new ArchiveDamagedError(`${source} is damaged: its end marker was altered`)
+          : truncated();
+      }
+      if (declared !== BigInt(consumed + tail.length)) {
+        throw new ArchiveDamagedError(
+          `${source} is damaged: its end marker gives the wrong length`,
+        );
+      }
+      decrypt(lastChunk, true);
       await emitOldest(out);
     },
   });

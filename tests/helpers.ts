@@ -216,3 +216,15 @@ export function assertSameTree(
   for (const path of actual.keys()) if (!expected.has(path)) problems.push(`unexpected: ${path}`);
   assert.deepEqual(problems.slice(0, 10), [], `${problems.length} differences`);
 }
+
+/** Archive files of a service under a local destination, oldest first. */
+export async function findArchives(
+  dest: string,
+  service: string,
+  host = "testhost",
+): Promise<string[]> {
+  const dir = `${dest}/${host}/${service}`;
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) if (e.name.endsWith(".packrat")) names.push(e.name);
+  return names.sort().map((n) => `${dir}/${n}`);
+}

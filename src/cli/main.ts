@@ -13,6 +13,7 @@ import { registerDecrypt } from "./decrypt.ts";
 import { registerInit } from "./init.ts";
 import { registerList } from "./list.ts";
 import { registerPrune } from "./prune.ts";
+import { registerRekey } from "./rekey.ts";
 import { registerRestore } from "./restore.ts";
 import { registerVerify } from "./verify.ts";
 
@@ -38,6 +39,7 @@ export async function main(args: string[]): Promise<number> {
   for (
     const register of [
       registerInit,
+      registerRekey,
       registerBackup,
       registerList,
       registerRestore,

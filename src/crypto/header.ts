@@ -148,3 +148,38 @@ export function checkKey(header: ArchiveHeader, master: MasterKey, source: strin
     );
   }
 }
+
+/** Reads just the header from the start of an archive stream, then cancels the stream. */
+export async function readHeader(
+  stream: ReadableStream<Uint8Array>,
+  source: string,
+): Promise<ArchiveHeader> {
+  const reader = stream.getReader();
+  const pieces: Uint8Array[] = [];
+  let length = 0;
+  try {
+    for (;;) {
+      const bytes = concat(pieces, length);
+      const needed = headerLength(bytes, source);
+      if (needed !== undefined && length >= needed) {
+        return await decodeHeader(bytes.subarray(0, needed), source);
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new ArchiveDamagedError(`${source} is truncated inside its header`);
+      pieces.push(value);
+      length += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+function concat(pieces: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const piece of pieces) {
+    out.set(piece, offset);
+    offset += piece.length;
+  }
+  return out;
+}

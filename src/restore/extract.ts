@@ -23,6 +23,43 @@ export function safeRelativePath(path: string, source: string): string {
   return parts.join("/");
 }
 
+/**
+ * Checks each entry's path before anything is written: no absolute paths or `..`, and nothing
+ * at or below a symlink an earlier entry created. Used by restore and by verify alike.
+ */
+export class PathGuard {
+  readonly #source: string;
+  readonly #symlinks = new Set<string>();
+
+  constructor(source: string) {
+    this.#source = source;
+  }
+
+  /** Returns the entry's normalised relative path (`""` for the root), or throws. */
+  check(entry: TarEntry): string {
+    const rel = safeRelativePath(entry.path, this.#source);
+    this.#refuseThroughSymlink(rel, entry.path);
+    if (entry.type === "hardlink") {
+      const linked = safeRelativePath(entry.linkTarget ?? "", this.#source);
+      this.#refuseThroughSymlink(linked, entry.path);
+    }
+    if (entry.type === "symlink") this.#symlinks.add(rel);
+    return rel;
+  }
+
+  #refuseThroughSymlink(rel: string, original: string): void {
+    if (this.#symlinks.size === 0) return;
+    const parts = rel.split("/");
+    for (let i = 1; i <= parts.length; i++) {
+      if (this.#symlinks.has(parts.slice(0, i).join("/"))) {
+        throw new ArchiveDamagedError(
+          `${this.#source}: refusing entry "${original}": it would write through a symbolic link`,
+        );
+      }
+    }
+  }
+}
+
 export interface ExtractStats {
   files: number;
   dirs: number;
@@ -33,10 +70,9 @@ export interface ExtractStats {
 export class Extractor implements ArchiveSink {
   readonly stats: ExtractStats = { files: 0, dirs: 0, links: 0, bytes: 0 };
   readonly #root: string;
-  readonly #source: string;
+  readonly #guard: PathGuard;
   readonly #include?: (path: string) => boolean;
   readonly #chown: boolean;
-  readonly #symlinks = new Set<string>();
   readonly #created = new Set<string>([""]);
   readonly #dirs: { path: string; entry: TarEntry }[] = [];
 
@@ -46,15 +82,14 @@ export class Extractor implements ArchiveSink {
    */
   constructor(root: string, source: string, include?: (path: string) => boolean) {
     this.#root = root;
-    this.#source = source;
+    this.#guard = new PathGuard(source);
     this.#include = include;
     this.#chown = Deno.uid() === 0;
   }
 
   entry(entry: TarEntry): ContentSink | undefined {
-    const rel = safeRelativePath(entry.path, this.#source);
+    const rel = this.#guard.check(entry);
     if (this.#include && rel !== "" && !this.#include(rel)) return undefined;
-    this.#refuseThroughSymlink(rel, entry.path);
     const target = rel === "" ? this.#root : `${this.#root}/${rel}`;
     if (entry.type !== "dir") this.#ensureParents(rel);
     switch (entry.type) {
@@ -69,14 +104,11 @@ export class Extractor implements ArchiveSink {
         return undefined;
       case "symlink":
         Deno.symlinkSync(entry.linkTarget ?? "", target);
-        this.#symlinks.add(rel);
         if (this.#chown) this.#lchown(target, entry);
         this.stats.links++;
         return undefined;
       case "hardlink": {
-        const linked = safeRelativePath(entry.linkTarget ?? "", this.#source);
-        this.#refuseThroughSymlink(linked, entry.linkTarget ?? "");
-        if (this.#symlinks.has(linked)) throw this.#unsafe(entry.path);
+        const linked = safeRelativePath(entry.linkTarget ?? "", "");
         Deno.linkSync(`${this.#root}/${linked}`, target);
         this.stats.links++;
         return undefined;
@@ -120,21 +152,6 @@ export class Extractor implements ArchiveSink {
     } catch {
       // Ownership of a link itself is cosmetic.
     }
-  }
-
-  /** A path was already taken as a symlink, or goes through one: writing would escape. */
-  #refuseThroughSymlink(rel: string, original: string): void {
-    if (this.#symlinks.size === 0) return;
-    const parts = rel.split("/");
-    for (let i = 1; i <= parts.length; i++) {
-      if (this.#symlinks.has(parts.slice(0, i).join("/"))) throw this.#unsafe(original);
-    }
-  }
-
-  #unsafe(path: string): ArchiveDamagedError {
-    return new ArchiveDamagedError(
-      `${this.#source}: refusing entry "${path}": it would write through a symbolic link`,
-    );
   }
 
   /** Creates missing parent directories (an --include restore skips their entries). */

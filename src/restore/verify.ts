@@ -9,7 +9,7 @@ import type { BackupRow } from "../backup/catalog.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
 import type { Logger } from "../ui/log.ts";
-import { safeRelativePath } from "./extract.ts";
+import { PathGuard } from "./extract.ts";
 import { readFromSources } from "./find.ts";
 
 export interface VerifyReport {
@@ -32,9 +32,10 @@ export function verifyBackup(options: {
     options.log,
     async (stream, d) => {
       const source = `${d.name}:${options.row.id}`;
+      const guard = new PathGuard(source);
       const result = await unpackArchive(stream, options.master, source, {
         entry(entry) {
-          safeRelativePath(entry.path, source);
+          guard.check(entry);
           return undefined;
         },
       });

@@ -36,6 +36,15 @@ export async function readNewPassword(file?: string): Promise<string> {
   return first;
 }
 
+/** An existing password: from `file`, or typed once on a terminal. */
+export async function readExistingPassword(file?: string): Promise<string> {
+  if (file) return readPasswordFile(file);
+  requireTerminal("--password-file FILE");
+  const password = await clack.password({ message: "Password of your backups" });
+  if (clack.isCancel(password) || !password) throw new UsageError("cancelled");
+  return password;
+}
+
 /** Asks a yes/no question on a terminal; without one, `flag` must be given instead. */
 export async function confirm(message: string, flag: string): Promise<boolean> {
   requireTerminal(flag);
@@ -62,8 +71,7 @@ export async function selectBackup(
       value: row.id,
       label: `${row.time.toLocaleString("sv-SE")}  ${formatBytes(row.size).padStart(9)}  ${
         row.destinations.join(", ")
-      }`,
-      hint: row.id,
+      }  ${row.id}`,
     })),
   });
   if (clack.isCancel(choice)) throw new UsageError("restore cancelled; nothing was changed");

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import {
   assertOk,
   assertSameTree,
+  findArchives,
   type NodeInfo,
   setup,
   snapshotTree,
@@ -142,18 +143,6 @@ Deno.test("a tricky tree round-trips exactly; excluded paths are absent", async 
   assert.ok(!listing.some((l) => l.endsWith(".log")));
   assertSameTree(await snapshotTree(tarDir), expectedAfterExcludes(source));
 });
-
-/** Archive files of a service under a local destination, oldest first. */
-export async function findArchives(
-  dest: string,
-  service: string,
-  host = "testhost",
-): Promise<string[]> {
-  const dir = `${dest}/${host}/${service}`;
-  const names: string[] = [];
-  for await (const e of Deno.readDir(dir)) if (e.name.endsWith(".packrat")) names.push(e.name);
-  return names.sort().map((n) => `${dir}/${n}`);
-}
 
 Deno.test("restore into the service path replaces it only with --yes, and --include restores part", async () => {
   await using dir = await tempDir();

@@ -2,7 +2,8 @@
 import type { Command } from "commander";
 import { type BackupReport, runBackup } from "../backup/run.ts";
 import { closeDestinations } from "../destinations/index.ts";
-import { ExitCode } from "../errors.ts";
+import type { ServiceConfig } from "../config/types.ts";
+import { ConfigError, ExitCode } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { clearProgressLine, showProgress } from "../ui/log.ts";
 import { type Cli, openContext, readKey, selectServices } from "./context.ts";
@@ -18,6 +19,7 @@ export function registerBackup(program: Command, cli: Cli): void {
       keepOnly("write", "net", "run");
       const ctx = await openContext(cli.global());
       const services = selectServices(ctx.config, names, options.all ?? false);
+      services.forEach(refuseUnbuiltFeatures);
       const master = await readKey(ctx.config);
       const outcomes: number[] = [];
       try {
@@ -86,4 +88,23 @@ function printReport(report: BackupReport): void {
     lines.push(`  ${r.destination.padEnd(width)}  ${status}  ${detail}`);
   }
   console.log(lines.join("\n"));
+}
+
+/**
+ * Stopping containers and running hooks come in a later version. Backing up without them would
+ * copy a live database behind the user's back, so such services are refused, not half-done.
+ */
+function refuseUnbuiltFeatures(service: ServiceConfig): void {
+  const missing = [
+    service.docker && "docker",
+    service.preBackup && "pre_backup",
+    service.postBackup && "post_backup",
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `service ${service.name} uses ${
+        missing.join(", ")
+      }, which this version of Packrat does not run yet; refusing to back it up without them`,
+    );
+  }
 }

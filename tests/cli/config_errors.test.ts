@@ -74,3 +74,15 @@ Deno.test("no config anywhere: the places searched are listed", async () => {
   assert.match(result.stderr, /xdg\/packrat\/config\.yaml/);
   assert.match(result.stderr, /\/etc\/packrat\/config\.yaml/);
 });
+
+Deno.test("a service using docker or hooks is refused until they are supported", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir.path}/data`);
+  const s = await setup(dir.path, {
+    db: { path: `${dir.path}/data`, docker: { container: "postgres" } },
+  });
+  const result = await s.run(["backup", "db"]);
+  assert.equal(result.code, 3);
+  assert.match(result.stderr, /service db uses docker, which this version .* does not run yet/);
+  assert.deepEqual([...Deno.readDirSync(s.dest)], []);
+});

@@ -9,25 +9,16 @@
  * @module
  */
 import { settleLater } from "../io/settle.ts";
-import type { ZstdPool } from "./zstd_pool.ts";
-
-export const SEGMENT_SIZE = 4 * 1024 * 1024;
-/** Worst-case zstd growth of one segment (ZSTD_compressBound) rounded up. */
-const OUTPUT_SIZE = SEGMENT_SIZE + 64 * 1024;
-
-interface Slot {
-  input: ArrayBuffer;
-  output: ArrayBuffer;
-}
+import { type BufferPair, newBufferPair, SEGMENT_SIZE, type ZstdPool } from "./zstd_pool.ts";
 
 export class CompressingWriter {
   readonly #pool: ZstdPool;
   readonly #level: number;
   readonly #output: (frame: Uint8Array) => Promise<void>;
   readonly #maxInFlight: number;
-  readonly #free: Slot[] = [];
-  readonly #inFlight: Promise<Slot & { outputLength: number }>[] = [];
-  #slot: Slot;
+  readonly #free: BufferPair[] = [];
+  readonly #inFlight: Promise<BufferPair & { outputLength: number }>[] = [];
+  #slot: BufferPair;
   #segment: Uint8Array;
   #filled = 0;
   /** Uncompressed bytes written so far. */
@@ -38,7 +29,7 @@ export class CompressingWriter {
     this.#level = level;
     this.#output = output;
     this.#maxInFlight = pool.size * 2;
-    this.#slot = newSlot();
+    this.#slot = newBufferPair();
     this.#segment = new Uint8Array(this.#slot.input);
   }
 
@@ -82,11 +73,11 @@ export class CompressingWriter {
   async #dispatch(): Promise<void> {
     const { input, output } = this.#slot;
     this.#inFlight.push(
-      settleLater(this.#pool.compress(input, this.#filled, output, this.#level)),
+      settleLater(this.#pool.run("compress", input, this.#filled, output, this.#level)),
     );
     this.#filled = 0;
     if (this.#inFlight.length >= this.#maxInFlight) await this.#emitOldest();
-    this.#slot = this.#free.pop() ?? newSlot();
+    this.#slot = this.#free.pop() ?? newBufferPair();
     this.#segment = new Uint8Array(this.#slot.input);
   }
 
@@ -95,8 +86,4 @@ export class CompressingWriter {
     await this.#output(new Uint8Array(done.output, 0, done.outputLength));
     this.#free.push({ input: done.input, output: done.output });
   }
-}
-
-function newSlot(): Slot {
-  return { input: new ArrayBuffer(SEGMENT_SIZE), output: new ArrayBuffer(OUTPUT_SIZE) };
 }

@@ -20,8 +20,8 @@ import {
   type TarEntry,
   TarFormatError,
 } from "./tar.ts";
-import { ZstdFormatError, zstdFrames } from "./zstd_frames.ts";
-import { ZstdPool } from "./zstd_pool.ts";
+import { FrameScanner, ZstdFormatError } from "./zstd_frames.ts";
+import { type BufferPair, newBufferPair, SEGMENT_SIZE, ZstdPool } from "./zstd_pool.ts";
 
 /** Receives file contents of one entry, in order. */
 export interface ContentSink {
@@ -51,11 +51,8 @@ export async function unpackArchive(
   let header: ArchiveHeader | undefined;
   const pool = new ZstdPool();
   try {
-    const plain = input
-      .pipeThrough(decryptStream(master, source, (h) => header = h))
-      .pipeThrough(zstdFrames())
-      .pipeThrough(decompressInOrder(pool));
-    const { entries, bytes } = await readTar(plain, sink, source);
+    const plain = input.pipeThrough(decryptStream(master, source, (h) => header = h));
+    const { entries, bytes } = await readTar(decompress(plain, pool), sink, source);
     return { header: header!, entries, bytes };
   } catch (error) {
     if (error instanceof ZstdFormatError || error instanceof TarFormatError) {
@@ -69,18 +66,43 @@ export async function unpackArchive(
   }
 }
 
-function decompressInOrder(pool: ZstdPool): TransformStream<Uint8Array, Uint8Array> {
-  const inFlight: Promise<Uint8Array>[] = [];
+/** Decompressed bytes lent by the decompression stage; `release` hands the buffer back. */
+interface Piece {
+  bytes: Uint8Array;
+  release(): void;
+}
+
+/**
+ * Splits the zstd stream into frames and decompresses them in the workers, several at once,
+ * yielding the results in order. A fixed set of buffer pairs is reused, so memory stays flat.
+ */
+async function* decompress(
+  compressed: ReadableStream<Uint8Array>,
+  pool: ZstdPool,
+): AsyncGenerator<Piece> {
+  const scanner = new FrameScanner(SEGMENT_SIZE + 64 * 1024);
+  const free: BufferPair[] = [];
+  const inFlight: Promise<Piece>[] = [];
   const limit = pool.size * 2;
-  return new TransformStream({
-    async transform(frame, out) {
-      inFlight.push(settleLater(pool.decompress(frame)));
-      if (inFlight.length >= limit) out.enqueue(await inFlight.shift()!);
-    },
-    async flush(out) {
-      while (inFlight.length > 0) out.enqueue(await inFlight.shift()!);
-    },
-  });
+  const dispatch = (length: number) => {
+    const pair = free.pop() ?? newBufferPair();
+    scanner.takeInto(new Uint8Array(pair.input), length);
+    inFlight.push(settleLater(
+      pool.run("decompress", pair.input, length, pair.output).then((done) => ({
+        bytes: new Uint8Array(done.output, 0, done.outputLength),
+        release: () => free.push({ input: done.input, output: done.output }),
+      })),
+    ));
+  };
+  for await (const bytes of compressed) {
+    scanner.push(bytes);
+    for (let length = scanner.nextFrame(); length !== undefined; length = scanner.nextFrame()) {
+      dispatch(length);
+      if (inFlight.length >= limit) yield await inFlight.shift()!;
+    }
+  }
+  while (inFlight.length > 0) yield await inFlight.shift()!;
+  if (scanner.buffered > 0) throw new ZstdFormatError("the compressed payload ends mid-frame");
 }
 
 const TYPES: Record<string, EntryType> = {
@@ -92,15 +114,19 @@ const TYPES: Record<string, EntryType> = {
 };
 
 async function readTar(
-  input: ReadableStream<Uint8Array>,
+  pieces: AsyncGenerator<Piece>,
   sink: ArchiveSink,
   source: string,
 ): Promise<{ entries: number; bytes: number }> {
   const queue = new ByteQueue();
-  const reader = input.getReader();
+  let lent: Piece | undefined;
   const pull = async () => {
-    const { value, done } = await reader.read();
-    if (!done) queue.push(value);
+    // The queue may still point into the lent buffer (a partial header): copy that out first.
+    queue.compact();
+    lent?.release();
+    const { value, done } = await pieces.next();
+    lent = done ? undefined : value;
+    if (lent) queue.push(lent.bytes);
     return !done;
   };
   const need = async (n: number) => {

@@ -6,8 +6,23 @@
  */
 import type { ZstdRequest, ZstdResponse } from "./zstd_worker.ts";
 
+/** Tar bytes per zstd frame: a backup compresses independent segments of this size. */
+export const SEGMENT_SIZE = 2 * 1024 * 1024;
+/** Room for a segment or its frame, whichever is larger (ZSTD_compressBound, rounded up). */
+const BUFFER_SIZE = SEGMENT_SIZE + 64 * 1024;
+
+/** An input/output buffer pair that travels to a worker and back for every job. */
+export interface BufferPair {
+  input: ArrayBuffer;
+  output: ArrayBuffer;
+}
+
+export function newBufferPair(): BufferPair {
+  return { input: new ArrayBuffer(BUFFER_SIZE), output: new ArrayBuffer(BUFFER_SIZE) };
+}
+
 type Pending = {
-  resolve: (response: ZstdResponse & { ok: true }) => void;
+  resolve: (result: { input: ArrayBuffer; output: ArrayBuffer; outputLength: number }) => void;
   reject: (error: Error) => void;
 };
 
@@ -36,45 +51,32 @@ export class ZstdPool {
   }
 
   /**
-   * Compresses `input[0, length)` into one zstd frame written to `output`. Both buffers are
-   * transferred to the worker and come back with the result.
+   * Compresses `input[0, length)` into one zstd frame, or decompresses the one frame there,
+   * writing into `output`. Both buffers are transferred to a worker and come back with the
+   * result, for reuse.
    */
-  async compress(
+  run(
+    op: "compress" | "decompress",
     input: ArrayBuffer,
     length: number,
     output: ArrayBuffer,
-    level: number,
+    level = 0,
   ): Promise<{ input: ArrayBuffer; output: ArrayBuffer; outputLength: number }> {
-    const result = await this.#run({ id: 0, op: "compress", input, length, output, level }, [
-      input,
-      output,
-    ]);
-    return { input: result.input!, output: result.output, outputLength: result.outputLength };
-  }
-
-  /** Decompresses exactly one zstd frame. */
-  decompress(frame: Uint8Array): Promise<Uint8Array> {
-    const transferable = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength
-      ? frame
-      : frame.slice();
-    return this.#run({ id: 0, op: "decompress", frame: transferable }, [
-      transferable.buffer as ArrayBuffer,
-    ]).then((r) => new Uint8Array(r.output, 0, r.outputLength));
-  }
-
-  close(): void {
-    for (const { worker } of this.#workers) worker.terminate();
-    this.#failAll(new Error("compression workers closed"));
-  }
-
-  #run(request: ZstdRequest, transfer: Transferable[]): Promise<ZstdResponse & { ok: true }> {
     const slot = this.#workers.reduce((best, w, i, all) => w.busy < all[best].busy ? i : best, 0);
     const id = ++this.#nextId;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, slot });
       this.#workers[slot].busy++;
-      this.#workers[slot].worker.postMessage({ ...request, id }, transfer);
+      this.#workers[slot].worker.postMessage(
+        { id, op, input, length, output, level } satisfies ZstdRequest,
+        [input, output],
+      );
     });
+  }
+
+  close(): void {
+    for (const { worker } of this.#workers) worker.terminate();
+    this.#failAll(new Error("compression workers closed"));
   }
 
   #settle(response: ZstdResponse): void {

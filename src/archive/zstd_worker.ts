@@ -1,41 +1,33 @@
 /**
- * A Worker that compresses tar segments into independent zstd frames and decompresses frames.
+ * A Worker that compresses tar segments into independent zstd frames, and decompresses frames.
  *
  * node:zlib's zstd blocks its thread and cannot use zstd's own threads, so parallelism comes
- * from several of these workers. Compression writes into a caller-supplied output buffer
- * through the zlib handle's `writeSync` (the call Node's own stream code makes), so a backup
- * allocates nothing per segment: one-shot `zstdCompressSync` makes a fresh context and output
- * per call, and that garbage alone cost ~60 MB of RSS per worker. Both buffers travel back to
- * the caller for reuse.
+ * from several of these workers. Both directions drive a long-lived zlib handle's `writeSync`
+ * (the call Node's own stream code makes) into a caller-supplied output buffer, so nothing is
+ * allocated per segment: one-shot `zstdCompressSync` makes a fresh context and output per
+ * call, and that garbage alone cost ~60 MB of RSS per worker. Both buffers travel back to the
+ * caller for reuse.
  *
  * @module
  */
 import zlib from "node:zlib";
 
-export type ZstdRequest =
-  | {
-    id: number;
-    op: "compress";
-    input: ArrayBuffer;
-    length: number;
-    output: ArrayBuffer;
-    level: number;
-  }
-  | { id: number; op: "decompress"; frame: Uint8Array };
+export interface ZstdRequest {
+  id: number;
+  op: "compress" | "decompress";
+  input: ArrayBuffer;
+  length: number;
+  output: ArrayBuffer;
+  /** Compression level (compress only). */
+  level: number;
+}
 
 export type ZstdResponse =
-  | {
-    id: number;
-    ok: true;
-    /** Compress: the input buffer, returned; decompress: the result. */
-    input?: ArrayBuffer;
-    output: ArrayBuffer;
-    outputLength: number;
-  }
-  | { id: number; ok: false; message: string; input?: ArrayBuffer; output?: ArrayBuffer };
+  | { id: number; ok: true; input: ArrayBuffer; output: ArrayBuffer; outputLength: number }
+  | { id: number; ok: false; message: string; input: ArrayBuffer; output: ArrayBuffer };
 
-/** The parts of node:zlib's stream object this worker drives directly. */
-interface ZlibHandle {
+/** The parts of a node:zlib stream object this worker drives directly. */
+interface ZlibStream {
   _handle: {
     writeSync(
       flush: number,
@@ -51,22 +43,28 @@ interface ZlibHandle {
   _writeState: Uint32Array;
 }
 
-const compressors = new Map<number, ZlibHandle>();
+const streams = new Map<string, ZlibStream>();
 
-function compressor(level: number): ZlibHandle {
-  let handle = compressors.get(level);
-  if (!handle) {
-    handle = zlib.createZstdCompress({
-      params: { [zlib.constants.ZSTD_c_compressionLevel]: level },
-    }) as unknown as ZlibHandle;
-    compressors.set(level, handle);
+function stream(op: ZstdRequest["op"], level: number): ZlibStream {
+  const key = `${op}:${level}`;
+  let found = streams.get(key);
+  if (!found) {
+    found = (op === "compress"
+      ? zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: level } })
+      : zlib.createZstdDecompress()) as unknown as ZlibStream;
+    streams.set(key, found);
   }
-  return handle;
+  return found;
 }
 
-/** Compresses `input` as one complete frame into `output`; returns the frame's length. */
-function compressInto(input: Uint8Array, output: Uint8Array, level: number): number {
-  const { _handle: handle, _writeState: state } = compressor(level);
+/**
+ * Runs one complete frame through the handle: compresses `input` into a frame, or decompresses
+ * the frame in `input`. Returns the bytes written to `output`.
+ */
+function transform(request: ZstdRequest): number {
+  const { _handle: handle, _writeState: state } = stream(request.op, request.level);
+  const input = new Uint8Array(request.input, 0, request.length);
+  const output = new Uint8Array(request.output);
   let inOffset = 0;
   let outOffset = 0;
   for (;;) {
@@ -82,9 +80,9 @@ function compressInto(input: Uint8Array, output: Uint8Array, level: number): num
     const [outFree, inLeft] = state;
     outOffset = output.length - outFree;
     inOffset = input.length - inLeft;
-    // With ZSTD_e_end, spare output space after all input is consumed means the frame is done.
+    // Spare output space after all input is consumed means the frame is complete.
     if (inLeft === 0 && outFree > 0) return outOffset;
-    if (outFree === 0) throw new Error("compressed segment larger than its output buffer");
+    if (outFree === 0) throw new Error("a zstd frame does not fit its 4 MiB buffer");
   }
 }
 
@@ -94,28 +92,13 @@ const scope = self as unknown as {
 };
 
 scope.onmessage = ({ data: request }) => {
-  if (request.op === "compress") {
-    const { id, input, output } = request;
-    try {
-      const outputLength = compressInto(
-        new Uint8Array(input, 0, request.length),
-        new Uint8Array(output),
-        request.level,
-      );
-      scope.postMessage({ id, ok: true, input, output, outputLength }, [input, output]);
-    } catch (error) {
-      scope.postMessage({ id, ok: false, message: String(error), input, output }, [input, output]);
-    }
-    return;
-  }
+  const { id, input, output } = request;
   try {
-    const result = zlib.zstdDecompressSync(request.frame);
-    const owned = result.byteOffset === 0 && result.byteLength === result.buffer.byteLength
-      ? result
-      : result.slice();
-    const output = owned.buffer as ArrayBuffer;
-    scope.postMessage({ id: request.id, ok: true, output, outputLength: owned.length }, [output]);
+    const outputLength = transform(request);
+    scope.postMessage({ id, ok: true, input, output, outputLength }, [input, output]);
   } catch (error) {
-    scope.postMessage({ id: request.id, ok: false, message: String(error) }, []);
+    // A failed frame can leave the context mid-frame: start the next job with a fresh one.
+    streams.delete(`${request.op}:${request.level}`);
+    scope.postMessage({ id, ok: false, message: String(error), input, output }, [input, output]);
   }
 };

@@ -213,7 +213,7 @@ export function decryptStream(
       if (!key) return;
       // A full chunk is known not to be the last one once more than an end marker follows it.
       while (queue.length > chunkSize + END_SIZE) {
-        decrypt(queue.take(chunkSize).slice(), false);
+        decrypt(queue.take(chunkSize), false);
         if (inFlight.length >= IN_FLIGHT) await emitOldest(out);
       }
     },

@@ -15,6 +15,18 @@ export class ByteQueue {
     this.#length += bytes.length;
   }
 
+  /** Copies what is queued into memory of its own, so the pushed buffers can be reused. */
+  compact(): void {
+    if (this.#length === 0) {
+      this.#pieces = [];
+      this.#head = 0;
+      return;
+    }
+    const own = this.#copy(this.#length, false);
+    this.#pieces = [own];
+    this.#head = 0;
+  }
+
   /** The byte at `index` from the front, without consuming. */
   at(index: number): number {
     let i = index + this.#head;

@@ -28,7 +28,7 @@ export class CompressingWriter {
     this.#pool = pool;
     this.#level = level;
     this.#output = output;
-    this.#maxInFlight = pool.size * 2;
+    this.#maxInFlight = pool.size + 1;
     this.#slot = newBufferPair();
     this.#segment = new Uint8Array(this.#slot.input);
   }

@@ -31,52 +31,64 @@ const encoder = new TextEncoder();
 const MAX_OCTAL_8 = 0o7777777;
 const MAX_OCTAL_12 = 0o77777777777;
 
-/** The header block(s) for an entry: a PAX header first when ustar cannot say it all. */
+/** Reused for every header: a backup encodes one header per file, and allocations add up. */
+let scratch = new Uint8Array(64 * 1024);
+
+/**
+ * The header block(s) for an entry: a PAX header first when ustar cannot say it all.
+ * Returns a view of a buffer that the next call overwrites: copy it or use it at once.
+ */
 export function encodeEntryHeader(entry: TarEntry): Uint8Array {
-  const pax: [string, string][] = [];
-  const path = encoder.encode(entry.path);
-  const link = encoder.encode(entry.linkTarget ?? "");
-  const needsPax = (bytes: Uint8Array, text: string) => bytes.length > 100 || hasNonAscii(text);
-  if (needsPax(path, entry.path)) pax.push(["path", entry.path]);
-  if (needsPax(link, entry.linkTarget ?? "")) pax.push(["linkpath", entry.linkTarget!]);
-  if (entry.size > MAX_OCTAL_12) pax.push(["size", String(entry.size)]);
-  if (entry.uid > MAX_OCTAL_8) pax.push(["uid", String(entry.uid)]);
-  if (entry.gid > MAX_OCTAL_8) pax.push(["gid", String(entry.gid)]);
+  const link = entry.linkTarget ?? "";
+  const pax: string[] = [];
+  if (needsPax(entry.path)) pax.push(paxRecord("path", entry.path));
+  if (needsPax(link)) pax.push(paxRecord("linkpath", link));
+  if (entry.size > MAX_OCTAL_12) pax.push(paxRecord("size", String(entry.size)));
+  if (entry.uid > MAX_OCTAL_8) pax.push(paxRecord("uid", String(entry.uid)));
+  if (entry.gid > MAX_OCTAL_8) pax.push(paxRecord("gid", String(entry.gid)));
   const seconds = Math.floor(entry.mtimeMs / 1000);
   const millis = entry.mtimeMs - seconds * 1000;
   if (millis !== 0 || seconds < 0 || seconds > MAX_OCTAL_12) {
-    pax.push(["mtime", `${seconds}.${String(millis).padStart(3, "0")}`]);
+    pax.push(paxRecord("mtime", `${seconds}.${String(millis).padStart(3, "0")}`));
   }
 
-  const main = ustarBlock({
-    name: path.length > 100 ? path.subarray(0, 100) : path,
+  let mainAt = 0;
+  if (pax.length > 0) {
+    const records = pax.join("");
+    // Each UTF-16 unit becomes at most 3 bytes.
+    const room = 2 * BLOCK + padded(records.length * 3);
+    if (scratch.length < room) scratch = new Uint8Array(room);
+    const size = encoder.encodeInto(records, scratch.subarray(BLOCK)).written;
+    const recordBlocks = padded(size);
+    scratch.fill(0, BLOCK + size, BLOCK + recordBlocks);
+    ustarBlock(scratch.subarray(0, BLOCK), {
+      name: `PaxHeaders/${entry.path.replace(/\/$/, "")}`,
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      size,
+      mtime: 0,
+      type: "x",
+      link: "",
+    });
+    mainAt = BLOCK + recordBlocks;
+  }
+  ustarBlock(scratch.subarray(mainAt, mainAt + BLOCK), {
+    name: entry.path,
     mode: entry.mode & 0o7777,
     uid: Math.min(entry.uid, MAX_OCTAL_8),
     gid: Math.min(entry.gid, MAX_OCTAL_8),
     size: entry.size > MAX_OCTAL_12 ? 0 : entry.size,
     mtime: Math.min(Math.max(seconds, 0), MAX_OCTAL_12),
     type: TYPE_FLAGS[entry.type],
-    link: link.length > 100 ? link.subarray(0, 100) : link,
+    link,
   });
-  if (pax.length === 0) return main;
+  return scratch.subarray(0, mainAt + BLOCK);
+}
 
-  const records = encoder.encode(pax.map(([k, v]) => paxRecord(k, v)).join(""));
-  const paxName = encoder.encode(`PaxHeaders/${entry.path.replace(/\/$/, "")}`).subarray(0, 100);
-  const paxHeader = ustarBlock({
-    name: paxName,
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    size: records.length,
-    mtime: 0,
-    type: "x",
-    link: new Uint8Array(0),
-  });
-  const out = new Uint8Array(BLOCK + padded(records.length) + BLOCK);
-  out.set(paxHeader);
-  out.set(records, BLOCK);
-  out.set(main, BLOCK + padded(records.length));
-  return out;
+/** Names longer than ustar's 100 bytes, or not plain ASCII, go into PAX records. */
+function needsPax(text: string): boolean {
+  return text.length > 100 || /[^ -~]/.test(text);
 }
 
 /** Rounds a content length up to whole blocks. */
@@ -87,11 +99,6 @@ export function padded(size: number): number {
 /** Two zero blocks end a tar archive. */
 export const END_OF_ARCHIVE = new Uint8Array(2 * BLOCK);
 
-function hasNonAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7e) return true;
-  return false;
-}
-
 /** A PAX record "LEN key=value\n", where LEN counts the whole record including itself. */
 function paxRecord(key: string, value: string): string {
   const body = encoder.encode(` ${key}=${value}\n`).length;
@@ -101,19 +108,20 @@ function paxRecord(key: string, value: string): string {
 }
 
 interface UstarFields {
-  name: Uint8Array;
+  name: string;
   mode: number;
   uid: number;
   gid: number;
   size: number;
   mtime: number;
   type: string;
-  link: Uint8Array;
+  link: string;
 }
 
-function ustarBlock(f: UstarFields): Uint8Array {
-  const block = new Uint8Array(BLOCK);
-  block.set(f.name, 0);
+/** Writes one ustar header block into `block` (512 bytes). Long text is cut at 100 bytes. */
+function ustarBlock(block: Uint8Array, f: UstarFields): void {
+  block.fill(0);
+  encoder.encodeInto(f.name, block.subarray(0, 100));
   octal(block, 100, 8, f.mode);
   octal(block, 108, 8, f.uid);
   octal(block, 116, 8, f.gid);
@@ -121,12 +129,11 @@ function ustarBlock(f: UstarFields): Uint8Array {
   octal(block, 136, 12, f.mtime);
   block.fill(0x20, 148, 156);
   block[156] = f.type.charCodeAt(0);
-  block.set(f.link, 157);
-  block.set(encoder.encode("ustar\u000000"), 257);
+  encoder.encodeInto(f.link, block.subarray(157, 257));
+  encoder.encodeInto("ustar\u000000", block.subarray(257, 265));
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += block[i];
   octal(block, 148, 7, sum);
-  return block;
 }
 
 function octal(block: Uint8Array, offset: number, width: number, value: number): void {

@@ -82,7 +82,7 @@ function transform(request: ZstdRequest): number {
     inOffset = input.length - inLeft;
     // Spare output space after all input is consumed means the frame is complete.
     if (inLeft === 0 && outFree > 0) return outOffset;
-    if (outFree === 0) throw new Error("a zstd frame does not fit its 4 MiB buffer");
+    if (outFree === 0) throw new Error("a zstd frame does not fit its buffer");
   }
 }
 

@@ -10,7 +10,7 @@ import { type KdfParams, type MasterKey, parseKdf } from "./key.ts";
 
 export const MAGIC = new TextEncoder().encode("PACKRAT\0");
 export const FORMAT_VERSION = 1;
-export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 const MAX_BODY = 64 * 1024;
 const CHECKSUM_SIZE = 32;
 /** Fixed part before the JSON body: magic, version (u16), body length (u32). */

@@ -11,7 +11,7 @@ import { argon2id } from "hash-wasm";
 import { KeyError } from "../errors.ts";
 import { equalBytes, fromBase64, toBase64, toHex } from "./encoding.ts";
 
-/** Argon2id parameters; the defaults meet PRODUCT.md §4 (≥ 64 MiB, 3 passes). */
+/** Argon2id parameters; the defaults use 64 MiB of memory and 3 passes. */
 export interface KdfParams {
   readonly algorithm: "argon2id";
   readonly memoryKiB: number;

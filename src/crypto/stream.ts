@@ -25,7 +25,7 @@ import type { MasterKey } from "./key.ts";
 export const TAG_SIZE = 16;
 export const END_MAGIC = new TextEncoder().encode("PACKEND\0");
 export const END_SIZE = END_MAGIC.length + 8;
-const IN_FLIGHT = 4;
+const IN_FLIGHT = 2;
 
 /** Derives the archive's AES-256-GCM key from the master key and the header's payload salt. */
 export async function payloadKey(master: MasterKey, header: ArchiveHeader): Promise<CryptoKey> {

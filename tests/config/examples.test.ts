@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/load.ts";
 import type { Config, ServiceConfig } from "../../src/config/types.ts";
 
-// Both examples are copied verbatim: PRODUCT.md §1 and the original README's configuration.
+// Both examples are copied verbatim: the product specification and the original README's configuration.
 // They must keep loading unchanged.
 
 const PRODUCT_EXAMPLE = `encryption:
@@ -130,7 +130,7 @@ function service(config: Config, name: string): ServiceConfig {
   return found;
 }
 
-Deno.test("the PRODUCT.md example loads with the expected resolved values", () => {
+Deno.test("the specification example loads with the expected resolved values", () => {
   const config = parseConfig(PRODUCT_EXAMPLE, "product.yaml", ENV);
   assert.equal(config.file, "product.yaml");
   assert.equal(config.encryption.keyFile, "/home/ann/.config/packrat/key");

@@ -17,15 +17,17 @@ function tarOf(items: Item[]): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const item of items) {
     const content = new TextEncoder().encode(item.content ?? "");
-    parts.push(encodeEntryHeader({
-      type: "file",
-      mode: 0o644,
-      uid: 0,
-      gid: 0,
-      mtimeMs: 0,
-      ...item,
-      size: item.type && item.type !== "file" ? 0 : content.length,
-    }));
+    parts.push(
+      encodeEntryHeader({
+        type: "file",
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtimeMs: 0,
+        ...item,
+        size: item.type && item.type !== "file" ? 0 : content.length,
+      }).slice(),
+    );
     if (!item.type || item.type === "file") {
       const block = new Uint8Array(padded(content.length));
       block.set(content);

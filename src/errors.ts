@@ -54,11 +54,20 @@ export class ArchiveDamagedError extends PackratError {
   override readonly exitCode: number = ExitCode.damaged;
 }
 
-/** A destination could not be read or written. */
+/**
+ * A destination could not be read or written. `permanent` errors (wrong credentials, a refused
+ * host key, a missing bucket) are not worth retrying; the others may be transient.
+ */
 export class DestinationError extends PackratError {
   override readonly exitCode: number = ExitCode.destination;
-  constructor(readonly destination: string, message: string, options?: ErrorOptions) {
+  readonly permanent: boolean;
+  constructor(
+    readonly destination: string,
+    message: string,
+    options?: ErrorOptions & { permanent?: boolean },
+  ) {
     super(`${destination}: ${message}`, options);
+    this.permanent = options?.permanent ?? false;
   }
 }
 

@@ -27,6 +27,8 @@ export interface PackOptions {
   readonly sink: (bytes: Uint8Array) => Promise<void>;
   readonly warn: (message: string) => void;
   readonly onProgress?: (progress: PackProgress) => void;
+  /** Stops the walk between files; the caller removes the partial output. */
+  readonly signal?: AbortSignal;
   readonly compressionLevel?: number;
 }
 
@@ -64,6 +66,7 @@ export async function packArchive(options: PackOptions): Promise<PackResult> {
     const hardLinks = new Map<string, string>();
     const isExcluded = compileExcludes(options.exclude);
     for (const entry of walkTree(options.root, isExcluded, warn)) {
+      options.signal?.throwIfAborted();
       await writeEntry(tar, entry, hardLinks, warn);
       progress.entries++;
       if (options.onProgress && (progress.entries & 255) === 0) {

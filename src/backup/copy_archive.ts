@@ -29,12 +29,13 @@ export function copyArchive(options: {
   size: number;
   retention: RetentionPolicy;
   log: Logger;
+  signal?: AbortSignal;
 }): Promise<DestinationResult[]> {
   const { host, service, id, log } = options;
   return Promise.all(options.destinations.map(async (destination) => {
     const started = performance.now();
     try {
-      await destination.put(host, service, id, options.path, options.size);
+      await destination.put(host, service, id, options.path, options.size, options.signal);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log.error(`${service}: upload failed: ${message}`);
@@ -47,6 +48,9 @@ export function copyArchive(options: {
       };
     }
     const durationMs = performance.now() - started;
+    if (options.signal?.aborted) {
+      return { destination: destination.name, ok: true, durationMs, pruned: [] };
+    }
     try {
       const pruned = await pruneDestination({
         destination,

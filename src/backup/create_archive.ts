@@ -28,6 +28,7 @@ export async function createArchive(options: {
   master: MasterKey;
   log: Logger;
   onProgress?: (progress: PackProgress) => void;
+  signal?: AbortSignal;
 }): Promise<StagedArchive> {
   const { service, id, stagingDir } = options;
   const path = `${stagingDir}/packrat-${service.name}-${id}.staging`;
@@ -49,6 +50,7 @@ export async function createArchive(options: {
       sink: (bytes) => writeAll(file, bytes),
       warn: (message) => options.log.warn(`${service.name}: ${message}`),
       onProgress: options.onProgress,
+      signal: options.signal,
     });
     await file.sync();
     file.close();

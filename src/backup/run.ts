@@ -21,6 +21,8 @@ export interface RunContext {
   readonly destinations: readonly Destination[];
   readonly log: Logger;
   readonly onProgress?: (service: string, progress: PackProgress) => void;
+  /** Aborted on SIGINT/SIGTERM: the run stops, cleans up and throws. */
+  readonly signal?: AbortSignal;
 }
 
 export interface BackupReport {
@@ -52,6 +54,7 @@ export async function runBackup(ctx: RunContext, service: ServiceConfig): Promis
     master: ctx.master,
     log,
     onProgress: ctx.onProgress && ((p) => ctx.onProgress!(service.name, p)),
+    signal: ctx.signal,
   });
   const archiveMs = performance.now() - started;
   try {
@@ -64,7 +67,9 @@ export async function runBackup(ctx: RunContext, service: ServiceConfig): Promis
       size: staged.size,
       retention: service.retention,
       log,
+      signal: ctx.signal,
     });
+    ctx.signal?.throwIfAborted();
     return {
       service: service.name,
       id,

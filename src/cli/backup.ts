@@ -8,6 +8,7 @@ import { formatBytes } from "../io/files.ts";
 import { clearProgressLine, showProgress } from "../ui/log.ts";
 import { type Cli, openContext, readKey, selectServices } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
+import { interruptible } from "./signals.ts";
 
 export function registerBackup(program: Command, cli: Cli): void {
   program
@@ -22,35 +23,39 @@ export function registerBackup(program: Command, cli: Cli): void {
       services.forEach(refuseUnbuiltFeatures);
       const master = await readKey(ctx.config);
       const outcomes: number[] = [];
-      try {
-        for (const service of services) {
-          try {
-            const report = await runBackup(
-              {
-                ...ctx,
-                master,
-                onProgress: (name, p) =>
-                  showProgress(
-                    `${name}: ${p.entries} entries, ${formatBytes(p.bytesIn)} read, ${
-                      formatBytes(p.bytesOut)
-                    } written`,
-                  ),
-              },
-              service,
-            );
-            clearProgressLine();
-            printReport(report);
-            outcomes.push(outcomeOf(report));
-          } catch (error) {
-            clearProgressLine();
-            if (services.length === 1) throw error;
-            ctx.log.error(`${service.name}: ${(error as Error).message}`);
-            outcomes.push(ExitCode.failure);
+      await interruptible(async (signal) => {
+        try {
+          for (const service of services) {
+            signal.throwIfAborted();
+            try {
+              const report = await runBackup(
+                {
+                  ...ctx,
+                  master,
+                  signal,
+                  onProgress: (name, p) =>
+                    showProgress(
+                      `${name}: ${p.entries} entries, ${formatBytes(p.bytesIn)} read, ${
+                        formatBytes(p.bytesOut)
+                      } written`,
+                    ),
+                },
+                service,
+              );
+              clearProgressLine();
+              printReport(report);
+              outcomes.push(outcomeOf(report));
+            } catch (error) {
+              clearProgressLine();
+              if (services.length === 1 || signal.aborted) throw error;
+              ctx.log.error(`${service.name}: ${(error as Error).message}`);
+              outcomes.push(ExitCode.failure);
+            }
           }
+        } finally {
+          await closeDestinations(ctx.destinations);
         }
-      } finally {
-        await closeDestinations(ctx.destinations);
-      }
+      });
       cli.exitWith(combine(outcomes));
     });
 }

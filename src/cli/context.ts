@@ -30,7 +30,8 @@ export interface Context {
 
 export async function openContext(options: GlobalOptions): Promise<Context> {
   const config = await loadConfig({ path: options.config });
-  return { config, log: stderrLogger(options.quiet), destinations: openDestinations(config) };
+  const log = stderrLogger(options.quiet);
+  return { config, log, destinations: openDestinations(config, (m) => log.warn(m)) };
 }
 
 export function readKey(config: Config): Promise<MasterKey> {

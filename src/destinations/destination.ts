@@ -8,7 +8,8 @@
  *   `put` leaves no visible archive behind (temp name + rename, or multipart completion).
  * - `list` returns only complete archives of exactly that host and service, oldest first,
  *   and ignores anything whose name is not `<id>.packrat`.
- * - Errors are DestinationErrors naming the destination.
+ * - Errors are DestinationErrors naming the destination; `permanent` marks those that a retry
+ *   cannot fix.
  *
  * @module
  */
@@ -23,8 +24,18 @@ export interface Destination {
   /** `local`, `s3` or `synology`: what users pass to `--from`. */
   readonly name: string;
   list(host: string, service: string): Promise<StoredArchive[]>;
-  /** Stores the file at `sourcePath` (`size` bytes) as archive `id`. */
-  put(host: string, service: string, id: string, sourcePath: string, size: number): Promise<void>;
+  /**
+   * Stores the file at `sourcePath` (`size` bytes) as archive `id`. When `signal` aborts, the
+   * upload stops and leaves nothing behind.
+   */
+  put(
+    host: string,
+    service: string,
+    id: string,
+    sourcePath: string,
+    size: number,
+    signal?: AbortSignal,
+  ): Promise<void>;
   /** The archive's bytes. */
   open(host: string, service: string, id: string): Promise<ReadableStream<Uint8Array>>;
   remove(host: string, service: string, id: string): Promise<void>;

@@ -4,21 +4,23 @@
  * @module
  */
 import type { Config } from "../config/types.ts";
-import { ConfigError } from "../errors.ts";
 import type { Destination } from "./destination.ts";
 import { LocalDestination } from "./local.ts";
+import { withRetries } from "./retry.ts";
+import { S3Destination } from "./s3.ts";
+import { SftpDestination } from "./sftp.ts";
 
-export function openDestinations(config: Config): Destination[] {
+/** `onRetry` hears about transient failures that are being retried. */
+export function openDestinations(
+  config: Config,
+  onRetry?: (message: string) => void,
+): Destination[] {
+  const { local, s3, synology } = config.backup;
   const destinations: Destination[] = [];
-  if (config.backup.local) destinations.push(new LocalDestination(config.backup.local.path));
-  for (const name of ["s3", "synology"] as const) {
-    if (config.backup[name]) {
-      throw new ConfigError(
-        `${config.file}: backup.${name} is not supported by this version of Packrat yet; use backup.local`,
-      );
-    }
-  }
-  return destinations;
+  if (local) destinations.push(new LocalDestination(local.path));
+  if (s3) destinations.push(new S3Destination(s3));
+  if (synology) destinations.push(new SftpDestination(synology));
+  return destinations.map((destination) => withRetries(destination, onRetry));
 }
 
 /** Closes every destination, ignoring errors (used on the way out). */

@@ -25,7 +25,10 @@ export class LocalDestination implements Destination {
 
   #fail(action: string, error: unknown): DestinationError {
     const reason = error instanceof Error ? error.message : String(error);
-    return new DestinationError(this.name, `${action}: ${reason}`, { cause: error });
+    // A missing or unwritable directory stays that way; anything else may be passing.
+    const permanent = error instanceof Deno.errors.NotFound ||
+      error instanceof Deno.errors.PermissionDenied;
+    return new DestinationError(this.name, `${action}: ${reason}`, { cause: error, permanent });
   }
 
   async list(host: string, service: string): Promise<StoredArchive[]> {

@@ -1,0 +1,95 @@
+/**
+ * SSH host key checks: OpenSSH known_hosts files (plain, `[host]:port`, hashed `|1|` entries,
+ * wildcards, `@revoked`) and pinned `SHA256:` fingerprints. An unknown or changed key is
+ * refused, never trusted on first use.
+ *
+ * @module
+ */
+import { createHash, createHmac } from "node:crypto";
+
+/** The OpenSSH fingerprint of a public key blob: `SHA256:` + unpadded base64. */
+export function fingerprint(keyBlob: Uint8Array): string {
+  return `SHA256:${createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "")}`;
+}
+
+export type HostKeyVerdict =
+  | { ok: true }
+  | { ok: false; reason: "unknown" | "changed" | "revoked"; fingerprint: string };
+
+/** How a known_hosts file names a host: `host` on port 22, `[host]:port` otherwise. */
+function hostName(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+function wildcardMatch(pattern: string, name: string): boolean {
+  const regexp = new RegExp(
+    `^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`,
+  );
+  return regexp.test(name);
+}
+
+function hostMatches(field: string, name: string): boolean {
+  if (field.startsWith("|1|")) {
+    const [, , salt, hash] = field.split("|");
+    if (!salt || !hash) return false;
+    const digest = createHmac("sha1", Buffer.from(salt, "base64")).update(name).digest("base64");
+    return digest === hash;
+  }
+  let matched = false;
+  for (const pattern of field.split(",")) {
+    if (pattern.startsWith("!")) {
+      if (wildcardMatch(pattern.slice(1), name)) return false;
+    } else if (wildcardMatch(pattern, name)) matched = true;
+  }
+  return matched;
+}
+
+/** Checks `keyBlob` offered by `host:port` against the text of a known_hosts file. */
+export function checkKnownHosts(
+  text: string,
+  host: string,
+  port: number,
+  keyBlob: Uint8Array,
+): HostKeyVerdict {
+  const name = hostName(host, port);
+  const offered = Buffer.from(keyBlob).toString("base64");
+  let sawHost = false;
+  let accepted = false;
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const fields = line.split(/\s+/);
+    const marker = fields[0].startsWith("@") ? fields.shift() : undefined;
+    const [hosts, , key] = fields;
+    if (!key || !hostMatches(hosts, name)) continue;
+    if (marker === "@cert-authority") continue;
+    if (marker === "@revoked") {
+      if (key === offered) {
+        return { ok: false, reason: "revoked", fingerprint: fingerprint(keyBlob) };
+      }
+      continue;
+    }
+    sawHost = true;
+    if (key === offered) accepted = true;
+  }
+  if (accepted) return { ok: true };
+  return { ok: false, reason: sawHost ? "changed" : "unknown", fingerprint: fingerprint(keyBlob) };
+}
+
+/** The user-facing explanation of a refused host key. */
+export function refusalMessage(
+  verdict: Extract<HostKeyVerdict, { ok: false }>,
+  host: string,
+  port: number,
+  source: string,
+): string {
+  const offered = `the server offered ${verdict.fingerprint}`;
+  switch (verdict.reason) {
+    case "changed":
+      return `host key of ${host}:${port} does not match ${source} (${offered}). If the NAS was reinstalled, check the fingerprint on the NAS itself, then update ${source}; otherwise someone may be intercepting the connection`;
+    case "revoked":
+      return `host key of ${host}:${port} is marked @revoked in ${source} (${offered})`;
+    case "unknown":
+      return `host key of ${host}:${port} is not in ${source} (${offered}). Verify it on the NAS (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then set host_key: ${verdict.fingerprint} or add it with ssh-keyscan -p ${port} ${host} >> ${source}`;
+  }
+}

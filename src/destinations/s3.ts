@@ -1,0 +1,196 @@
+/**
+ * The `s3` destination: any S3-compatible bucket (AWS, Backblaze B2, MinIO, Ceph radosgw).
+ *
+ * Uploads are multipart, streamed from the staging file; a failed or interrupted upload is
+ * aborted so no parts are left behind (they would be billed and never visible). The stored
+ * object's size is checked with HeadObject after completion. Listing pages through results,
+ * once per call: B2 charges per list request.
+ *
+ * @module
+ */
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type S3ClientConfig,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { createReadStream } from "node:fs";
+import { readSecret } from "../config/secrets.ts";
+import type { S3Config } from "../config/types.ts";
+import { DestinationError } from "../errors.ts";
+import {
+  archiveName,
+  byId,
+  type Destination,
+  idFromName,
+  type StoredArchive,
+} from "./destination.ts";
+
+const PART_SIZE = 16 * 1024 * 1024;
+const PARALLEL_PARTS = 4;
+
+export class S3Destination implements Destination {
+  readonly name = "s3";
+  readonly #config: S3Config;
+  #client?: Promise<S3Client>;
+
+  constructor(config: S3Config) {
+    this.#config = config;
+  }
+
+  #key(host: string, service: string, id?: string): string {
+    return `${this.#config.path}${host}/${service}/${id ? archiveName(id) : ""}`;
+  }
+
+  /** The client is made on first use: secrets are read at run time, not at config load. */
+  #connect(): Promise<S3Client> {
+    this.#client ??= (async () => {
+      const { endpoint, region, accessKeyId, secretAccessKey } = this.#config;
+      const options: S3ClientConfig = {
+        region,
+        // Custom endpoints (B2, MinIO, Ceph) want path-style addressing.
+        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+        // The SDK's newer default checksums are refused by several S3-compatible servers.
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+      };
+      if (accessKeyId && secretAccessKey) {
+        options.credentials = {
+          accessKeyId: await readSecret(accessKeyId),
+          secretAccessKey: await readSecret(secretAccessKey),
+        };
+      }
+      return new S3Client(options);
+    })();
+    return this.#client;
+  }
+
+  #fail(action: string, error: unknown): DestinationError {
+    const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata
+      ?.httpStatusCode;
+    return new DestinationError(this.name, `${action}: ${describeS3Error(error)}`, {
+      cause: error,
+      // Client errors other than timeouts and throttling will fail the same way again.
+      permanent: status !== undefined && status >= 400 && status < 500 && status !== 408 &&
+        status !== 429,
+    });
+  }
+
+  async list(host: string, service: string): Promise<StoredArchive[]> {
+    const client = await this.#connect();
+    const prefix = this.#key(host, service);
+    const found: StoredArchive[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await client.send(
+          new ListObjectsV2Command({
+            Bucket: this.#config.bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+          }),
+        );
+        for (const object of page.Contents ?? []) {
+          const rest = object.Key?.slice(prefix.length) ?? "";
+          const id = rest.includes("/") ? undefined : idFromName(rest);
+          if (id) found.push({ id, size: object.Size ?? 0 });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (error) {
+      throw this.#fail(`cannot list s3://${this.#config.bucket}/${prefix}`, error);
+    }
+    return found.sort(byId);
+  }
+
+  async put(
+    host: string,
+    service: string,
+    id: string,
+    sourcePath: string,
+    size: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const client = await this.#connect();
+    const key = this.#key(host, service, id);
+    const upload = new Upload({
+      client,
+      params: {
+        Bucket: this.#config.bucket,
+        Key: key,
+        Body: createReadStream(sourcePath, { highWaterMark: 1024 * 1024 }),
+        ContentType: "application/octet-stream",
+      },
+      partSize: PART_SIZE,
+      queueSize: PARALLEL_PARTS,
+      // On failure lib-storage aborts the multipart upload, so no parts linger.
+      leavePartsOnError: false,
+    });
+    const abort = () => void upload.abort().catch(() => {});
+    signal?.addEventListener("abort", abort, { once: true });
+    try {
+      await upload.done();
+      const head = await client.send(
+        new HeadObjectCommand({ Bucket: this.#config.bucket, Key: key }),
+      );
+      if (head.ContentLength !== size) {
+        throw new Error(`stored ${head.ContentLength} bytes, expected ${size}`);
+      }
+    } catch (error) {
+      throw this.#fail(`cannot upload s3://${this.#config.bucket}/${key}`, error);
+    } finally {
+      signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  async open(host: string, service: string, id: string): Promise<ReadableStream<Uint8Array>> {
+    const client = await this.#connect();
+    const key = this.#key(host, service, id);
+    try {
+      const object = await client.send(
+        new GetObjectCommand({ Bucket: this.#config.bucket, Key: key }),
+      );
+      if (!object.Body) throw new Error("empty response");
+      return object.Body.transformToWebStream() as ReadableStream<Uint8Array>;
+    } catch (error) {
+      throw this.#fail(`cannot download s3://${this.#config.bucket}/${key}`, error);
+    }
+  }
+
+  async remove(host: string, service: string, id: string): Promise<void> {
+    const client = await this.#connect();
+    const key = this.#key(host, service, id);
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: this.#config.bucket, Key: key }));
+    } catch (error) {
+      throw this.#fail(`cannot delete s3://${this.#config.bucket}/${key}`, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#client) (await this.#client.catch(() => undefined))?.destroy();
+  }
+}
+
+/**
+ * A message a user can act on. The SDK's errors carry a code (InvalidAccessKeyId,
+ * SignatureDoesNotMatch, NoSuchBucket, …) and never the secret itself.
+ */
+export function describeS3Error(error: unknown): string {
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  switch (e?.name) {
+    case "InvalidAccessKeyId":
+    case "SignatureDoesNotMatch":
+    case "AccessDenied":
+    case "Forbidden":
+      return `access denied (${e.name}): check the access key id and secret access key`;
+    case "NoSuchBucket":
+      return "the bucket does not exist";
+  }
+  if (status === 403) return "access denied (HTTP 403): check the credentials and bucket policy";
+  return e?.message ?? String(error);
+}

@@ -29,6 +29,8 @@ export interface PackOptions {
   readonly onProgress?: (progress: PackProgress) => void;
   /** Stops the walk between files; the caller removes the partial output. */
   readonly signal?: AbortSignal;
+  /** Absolute paths under `root` that are never archived (staging dir, local destination). */
+  readonly skip?: ReadonlySet<string>;
   readonly compressionLevel?: number;
 }
 
@@ -65,10 +67,9 @@ export async function packArchive(options: PackOptions): Promise<PackResult> {
     const progress: PackProgress = { entries: 0, bytesIn: 0, bytesOut: 0 };
     const hardLinks = new Map<string, string>();
     const isExcluded = compileExcludes(options.exclude);
-    for (const entry of walkTree(options.root, isExcluded, warn)) {
+    for (const entry of walkTree(options.root, isExcluded, warn, options.skip)) {
       options.signal?.throwIfAborted();
-      await writeEntry(tar, entry, hardLinks, warn);
-      progress.entries++;
+      if (await writeEntry(tar, entry, hardLinks, warn)) progress.entries++;
       if (options.onProgress && (progress.entries & 255) === 0) {
         progress.bytesIn = tar.bytesIn;
         progress.bytesOut = encryptor.bytesWritten;
@@ -94,7 +95,7 @@ async function writeEntry(
   { path, absolute, info }: WalkEntry,
   hardLinks: Map<string, string>,
   warn: (message: string) => void,
-): Promise<void> {
+): Promise<boolean> {
   const base = {
     path,
     mode: info.mode ?? 0o644,
@@ -103,27 +104,33 @@ async function writeEntry(
     mtimeMs: info.mtime?.getTime() ?? 0,
   };
   if (info.isDirectory) {
-    return tar.write(encodeEntryHeader({ ...base, type: "dir", size: 0 }));
+    return written(tar.write(encodeEntryHeader({ ...base, type: "dir", size: 0 })));
   }
   if (info.isSymlink) {
     let target: string;
     try {
       target = Deno.readLinkSync(absolute);
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return warn(`${absolute} vanished; skipped`);
+      if (error instanceof Deno.errors.NotFound) {
+        return skipped(warn, `${absolute} vanished; skipped`);
+      }
       throw new UnreadableError(`cannot read link ${absolute}: ${describe(error)}`);
     }
-    return tar.write(encodeEntryHeader({ ...base, type: "symlink", size: 0, linkTarget: target }));
+    return written(
+      tar.write(encodeEntryHeader({ ...base, type: "symlink", size: 0, linkTarget: target })),
+    );
   }
-  if (!info.isFile) return warn(`${absolute} is not a regular file, directory or link; skipped`);
+  if (!info.isFile) {
+    return skipped(warn, `${absolute} is not a regular file, directory or link; skipped`);
+  }
 
   if ((info.nlink ?? 1) > 1) {
     const inode = `${info.dev}:${info.ino}`;
     const first = hardLinks.get(inode);
     if (first !== undefined) {
-      return tar.write(
+      return written(tar.write(
         encodeEntryHeader({ ...base, type: "hardlink", size: 0, linkTarget: first }),
-      );
+      ));
     }
     hardLinks.set(inode, path);
   }
@@ -132,7 +139,9 @@ async function writeEntry(
   try {
     file = Deno.openSync(absolute);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return warn(`${absolute} vanished; skipped`);
+    if (error instanceof Deno.errors.NotFound) {
+      return skipped(warn, `${absolute} vanished; skipped`);
+    }
     throw new UnreadableError(`cannot read ${absolute}: ${describe(error)}`);
   }
   try {
@@ -151,4 +160,16 @@ async function writeEntry(
   } finally {
     file.close();
   }
+  return true;
+}
+
+/** Entries handed to the tar stream count; skipped ones only warn. */
+async function written(write: Promise<void>): Promise<boolean> {
+  await write;
+  return true;
+}
+
+function skipped(warn: (message: string) => void, message: string): boolean {
+  warn(message);
+  return false;
 }

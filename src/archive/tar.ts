@@ -47,9 +47,8 @@ export function encodeEntryHeader(entry: TarEntry): Uint8Array {
   if (entry.uid > MAX_OCTAL_8) pax.push(paxRecord("uid", String(entry.uid)));
   if (entry.gid > MAX_OCTAL_8) pax.push(paxRecord("gid", String(entry.gid)));
   const seconds = Math.floor(entry.mtimeMs / 1000);
-  const millis = entry.mtimeMs - seconds * 1000;
-  if (millis !== 0 || seconds < 0 || seconds > MAX_OCTAL_12) {
-    pax.push(paxRecord("mtime", `${seconds}.${String(millis).padStart(3, "0")}`));
+  if (entry.mtimeMs % 1000 !== 0 || seconds < 0 || seconds > MAX_OCTAL_12) {
+    pax.push(paxRecord("mtime", paxTime(entry.mtimeMs)));
   }
 
   let mainAt = 0;
@@ -84,6 +83,12 @@ export function encodeEntryHeader(entry: TarEntry): Uint8Array {
     link,
   });
   return scratch.subarray(0, mainAt + BLOCK);
+}
+
+/** Decimal seconds with milliseconds, sign first: -1500 ms is "-1.500", not "-2.500". */
+function paxTime(ms: number): string {
+  const abs = Math.abs(ms);
+  return `${ms < 0 ? "-" : ""}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, "0")}`;
 }
 
 /** Names longer than ustar's 100 bytes, or not plain ASCII, go into PAX records. */

@@ -18,13 +18,21 @@ export interface WalkEntry {
   readonly info: Deno.FileInfo;
 }
 
+/** Directories a restore works in, inside the service path; never part of a backup. */
+const RESTORE_LEFTOVER = /^\.packrat-(restore|old)-/;
+
 /** Raised for a file or directory that exists but cannot be read. */
 export class UnreadableError extends PackratError {}
 
+/**
+ * @param skip absolute paths never archived, e.g. the staging directory or a local
+ *   destination that lies inside the service path (archives would nest in later archives)
+ */
 export function* walkTree(
   root: string,
   isExcluded: ExcludeMatcher,
   warn: (message: string) => void,
+  skip: ReadonlySet<string> = new Set(),
 ): Generator<WalkEntry> {
   let rootInfo: Deno.FileInfo;
   try {
@@ -48,16 +56,28 @@ export function* walkTree(
     }
     const absolute = `${top.dir}/${name}`;
     const rel = top.rel + name;
+    if (top.rel === "" && RESTORE_LEFTOVER.test(name)) {
+      warn(`${absolute} is left over from an interrupted restore; not backed up (remove it)`);
+      continue;
+    }
     let info: Deno.FileInfo;
     try {
       info = Deno.lstatSync(absolute);
     } catch (error) {
+      if (error instanceof Deno.errors.NotFound && name.includes("\uFFFD")) {
+        // Deno decodes names lossily: the replacement character means the real name is not
+        // UTF-8, and the file cannot be opened by the decoded name. Failing beats skipping it.
+        throw new UnreadableError(
+          `cannot back up ${absolute}: its name is not valid UTF-8; rename it or exclude it`,
+        );
+      }
       if (error instanceof Deno.errors.NotFound) {
         warn(`${absolute} vanished during the backup; skipped`);
         continue;
       }
       throw new UnreadableError(`cannot read ${absolute}: ${describe(error)}`);
     }
+    if (skip.has(absolute)) continue;
     if (isExcluded(rel, info.isDirectory)) continue;
     if (info.isDirectory) {
       yield { path: `${rel}/`, absolute, info };

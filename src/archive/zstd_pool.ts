@@ -30,6 +30,7 @@ export class ZstdPool {
   readonly #workers: { worker: Worker; busy: number }[] = [];
   readonly #pending = new Map<number, Pending & { slot: number }>();
   #nextId = 0;
+  #broken?: Error;
 
   /** `size` defaults to the number of CPUs, at least 1 and at most 4. */
   constructor(size = Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1))) {
@@ -40,7 +41,9 @@ export class ZstdPool {
       worker.onmessage = (event: MessageEvent<ZstdResponse>) => this.#settle(event.data);
       worker.onerror = (event) => {
         event.preventDefault();
-        this.#failAll(new Error(`compression worker failed: ${event.message}`));
+        // A worker that died never answers again: fail everything now and refuse new jobs.
+        this.#broken = new Error(`compression worker failed: ${event.message}`);
+        this.#failAll(this.#broken);
       };
       this.#workers.push({ worker, busy: 0 });
     }
@@ -62,6 +65,7 @@ export class ZstdPool {
     output: ArrayBuffer,
     level = 0,
   ): Promise<{ input: ArrayBuffer; output: ArrayBuffer; outputLength: number }> {
+    if (this.#broken) return Promise.reject(this.#broken);
     const slot = this.#workers.reduce((best, w, i, all) => w.busy < all[best].busy ? i : best, 0);
     const id = ++this.#nextId;
     return new Promise((resolve, reject) => {
@@ -76,7 +80,8 @@ export class ZstdPool {
 
   close(): void {
     for (const { worker } of this.#workers) worker.terminate();
-    this.#failAll(new Error("compression workers closed"));
+    this.#broken = new Error("compression workers closed");
+    this.#failAll(this.#broken);
   }
 
   #settle(response: ZstdResponse): void {

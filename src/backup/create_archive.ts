@@ -29,6 +29,8 @@ export async function createArchive(options: {
   log: Logger;
   onProgress?: (progress: PackProgress) => void;
   signal?: AbortSignal;
+  /** Absolute paths never archived, such as a local destination inside the service path. */
+  skip?: readonly string[];
 }): Promise<StagedArchive> {
   const { service, id, stagingDir } = options;
   const path = `${stagingDir}/packrat-${service.name}-${id}.staging`;
@@ -51,6 +53,7 @@ export async function createArchive(options: {
       warn: (message) => options.log.warn(`${service.name}: ${message}`),
       onProgress: options.onProgress,
       signal: options.signal,
+      skip: new Set([stagingDir, ...options.skip ?? []]),
     });
     await file.sync();
     file.close();

@@ -55,6 +55,7 @@ export async function runBackup(ctx: RunContext, service: ServiceConfig): Promis
     log,
     onProgress: ctx.onProgress && ((p) => ctx.onProgress!(service.name, p)),
     signal: ctx.signal,
+    skip: config.backup.local ? [config.backup.local.path] : [],
   });
   const archiveMs = performance.now() - started;
   try {

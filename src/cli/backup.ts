@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { type BackupReport, runBackup } from "../backup/run.ts";
 import { closeDestinations } from "../destinations/index.ts";
 import type { ServiceConfig } from "../config/types.ts";
-import { ConfigError, ExitCode } from "../errors.ts";
+import { ConfigError, ExitCode, exitCodeOf } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { clearProgressLine, showProgress } from "../ui/log.ts";
 import { type Cli, openContext, readKey, selectServices } from "./context.ts";
@@ -20,7 +20,6 @@ export function registerBackup(program: Command, cli: Cli): void {
       keepOnly("write", "net", "run");
       const ctx = await openContext(cli.global());
       const services = selectServices(ctx.config, names, options.all ?? false);
-      services.forEach(refuseUnbuiltFeatures);
       const master = await readKey(ctx.config);
       const outcomes: number[] = [];
       await interruptible(async (signal) => {
@@ -28,12 +27,13 @@ export function registerBackup(program: Command, cli: Cli): void {
           for (const service of services) {
             signal.throwIfAborted();
             try {
+              refuseUnbuiltFeatures(service);
               const report = await runBackup(
                 {
                   ...ctx,
                   master,
                   signal,
-                  onProgress: (name, p) =>
+                  onProgress: cli.global().quiet ? undefined : (name, p) =>
                     showProgress(
                       `${name}: ${p.entries} entries, ${formatBytes(p.bytesIn)} read, ${
                         formatBytes(p.bytesOut)
@@ -49,7 +49,7 @@ export function registerBackup(program: Command, cli: Cli): void {
               clearProgressLine();
               if (services.length === 1 || signal.aborted) throw error;
               ctx.log.error(`${service.name}: ${(error as Error).message}`);
-              outcomes.push(ExitCode.failure);
+              outcomes.push(exitCodeOf(error));
             }
           }
         } finally {
@@ -66,11 +66,14 @@ function outcomeOf(report: BackupReport): number {
   return failed === report.results.length ? ExitCode.destination : ExitCode.partial;
 }
 
-/** One exit code for several services: any total failure wins over partial success. */
+/**
+ * One exit code for several services: the worst outcome wins, and a service with no backup at
+ * all is worse than a partial success, so monitoring never mistakes it for a warning.
+ */
 function combine(outcomes: number[]): number {
-  if (outcomes.every((o) => o === ExitCode.ok)) return ExitCode.ok;
-  if (outcomes.some((o) => o === ExitCode.ok || o === ExitCode.partial)) return ExitCode.partial;
-  return outcomes.find((o) => o !== ExitCode.ok) ?? ExitCode.failure;
+  const failure = outcomes.find((o) => o !== ExitCode.ok && o !== ExitCode.partial);
+  if (failure !== undefined) return failure;
+  return outcomes.includes(ExitCode.partial) ? ExitCode.partial : ExitCode.ok;
 }
 
 function printReport(report: BackupReport): void {

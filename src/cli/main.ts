@@ -59,14 +59,13 @@ export async function main(args: string[]): Promise<number> {
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     const log = stderrLogger();
-    if (error instanceof PackratError) log.error(error.message);
-    else if (
-      error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotFound
-    ) {
-      log.error((error as Error).message);
-    } else {
-      log.error(`unexpected failure: ${(error as Error)?.stack ?? error}`);
-    }
+    if (error instanceof PackratError || isSystemError(error)) log.error((error as Error).message);
+    else log.error(`unexpected failure: ${(error as Error)?.stack ?? error}`);
     return exitCodeOf(error);
   }
+}
+
+/** Errors from the operating system (no space, permission denied, …) speak for themselves. */
+function isSystemError(error: unknown): boolean {
+  return Object.values(Deno.errors).some((type) => error instanceof type);
 }

@@ -174,7 +174,11 @@ export async function writeKeyFile(path: string, master: MasterKey, force: boole
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const temp = `${path}.tmp-${crypto.randomUUID()}`;
   try {
-    await Deno.writeTextFile(temp, encodeKeyFile(master), { mode: 0o600, createNew: true });
+    {
+      await using file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+      await file.write(new TextEncoder().encode(encodeKeyFile(master)));
+      await file.sync();
+    }
     await Deno.chmod(temp, 0o600);
     await Deno.rename(temp, path);
   } catch (error) {

@@ -37,7 +37,13 @@ export class LocalDestination implements Destination {
     try {
       for await (const entry of Deno.readDir(dir)) {
         const id = entry.isFile ? idFromName(entry.name) : undefined;
-        if (id) found.push({ id, size: (await Deno.stat(`${dir}/${entry.name}`)).size });
+        if (!id) continue;
+        // An archive deleted meanwhile (by retention elsewhere) is simply not listed.
+        const info = await Deno.stat(`${dir}/${entry.name}`).catch((error) => {
+          if (error instanceof Deno.errors.NotFound) return undefined;
+          throw error;
+        });
+        if (info) found.push({ id, size: info.size });
       }
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
@@ -77,7 +83,9 @@ export class LocalDestination implements Destination {
       }
       const stored = (await Deno.stat(temp)).size;
       if (stored !== size) throw new Error(`wrote ${stored} bytes, expected ${size}`);
-      await Deno.rename(temp, final);
+      // link() fails if the name is taken, where rename() would replace an archive.
+      await Deno.link(temp, final);
+      await Deno.remove(temp);
       await syncDir(dir);
     } catch (error) {
       await Deno.remove(temp).catch(() => {});

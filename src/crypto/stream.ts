@@ -62,8 +62,7 @@ function endMarker(totalLength: number): Uint8Array {
 
 /**
  * Encrypts a payload written in pieces of any size and hands header, chunks and end marker to
- * `sink` in order. Up to four chunks are encrypted at once; WebCrypto runs them off the main
- * thread.
+ * `sink` in order. A few chunks are encrypted at once; WebCrypto runs them off the main thread.
  */
 export class ChunkEncryptor {
   readonly #key: CryptoKey;

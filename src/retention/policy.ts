@@ -5,7 +5,7 @@
  * archive of each of the newest `daily` days, `weekly` ISO weeks, `monthly` months and
  * `yearly` years that have one (local time), as restic's `forget` does. Whatever the policy, the
  * archive just written is kept, and the newest archive is never deleted, so a run never
- * leaves a service with no backup.
+ * leaves a service with no backup. Archives dated in the future are never deleted.
  *
  * @module
  */
@@ -19,9 +19,13 @@ export function idsToDelete(
   ids: readonly string[],
   policy: RetentionPolicy,
   protect?: string,
+  now = Date.now(),
 ): string[] {
-  if (policy.kind === "none" || ids.length === 0) return [];
-  const newestFirst = [...ids].sort().reverse();
+  // An id from more than a day ahead was made while the clock was wrong. Ranking it as the
+  // newest would let it push out every real backup; it is kept and left out of the count.
+  const present = ids.filter((id) => timeOfId(id).getTime() <= now + 86_400_000);
+  if (policy.kind === "none" || present.length === 0) return [];
+  const newestFirst = [...present].sort().reverse();
   const keep = new Set<string>([newestFirst[0]]);
   if (protect) keep.add(protect);
   if (policy.kind === "count") {

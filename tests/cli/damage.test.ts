@@ -126,3 +126,27 @@ Deno.test("the wrong key says so, exit 4, target untouched", async () => {
   assert.equal(decrypt.code, 4);
   assert.equal(decrypt.stdout, "");
 });
+
+Deno.test("decrypt --output keeps the file only when the whole archive authenticated", async () => {
+  await using dir = await tempDir();
+  const { s, archive } = await prepared(dir.path);
+  const good = `${dir.path}/good.tar.zst`;
+  assertOk(await s.run(["decrypt", archive, "--output", good]));
+  const listing = await new Deno.Command("sh", {
+    args: ["-c", `zstd -dc "$1" | tar -t`, "sh", good],
+  })
+    .output();
+  assert.equal(listing.code, 0);
+  assert.match(new TextDecoder().decode(listing.stdout), /random\.bin/);
+
+  const original = await Deno.readFile(archive);
+  await Deno.writeFile(archive, original.subarray(0, original.length - 100));
+  const bad = `${dir.path}/bad.tar.zst`;
+  const result = await s.run(["decrypt", archive, "--output", bad]);
+  assert.equal(result.code, 7);
+  assert.match(result.stderr, /truncated/);
+  const left = [...Deno.readDirSync(dir.path)].map((e) => e.name).filter((n) =>
+    n.startsWith("bad")
+  );
+  assert.deepEqual(left, []);
+});

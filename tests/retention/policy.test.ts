@@ -54,3 +54,11 @@ Deno.test("the newest archive is never deleted, whatever the policy", () => {
   const policy = { kind: "calendar", last: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0 } as const;
   assert.deepEqual(idsToDelete(ids, policy), ids.slice(0, 2));
 });
+
+Deno.test("an archive dated in the future neither counts nor pushes real ones out", () => {
+  const now = new Date(2026, 0, 10, 12).getTime();
+  const ids = daily(5); // Jan 1..5
+  const future = newBackupId(new Date(2027, 0, 1));
+  const deleted = idsToDelete([...ids, future], { kind: "count", keep: 2 }, undefined, now);
+  assert.deepEqual(deleted, ids.slice(0, 3));
+});

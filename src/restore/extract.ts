@@ -22,13 +22,21 @@ export function safeRelativePath(path: string, source: string): string {
   return parts.join("/");
 }
 
+/** What the guard knows about a path: `parent` is a directory implied by a deeper entry. */
+type Seen = "dir" | "parent" | "file" | "symlink";
+
 /**
- * Checks each entry's path before anything is written: no absolute paths or `..`, and nothing
- * at or below a symlink an earlier entry created. Used by restore and by verify alike.
+ * Checks each entry's path before anything is written, so that restore and verify refuse the
+ * same archives: no absolute paths or `..`, nothing at or below a symlink an earlier entry
+ * created, no path twice, no path used both as a file and as a directory, and hard links only
+ * to a file that comes earlier in the archive.
+ *
+ * It remembers every path of the archive (about 110 bytes each): duplicates and hard link
+ * targets cannot be checked with less.
  */
 export class PathGuard {
   readonly #source: string;
-  readonly #symlinks = new Set<string>();
+  readonly #seen = new Map<string, Seen>();
 
   constructor(source: string) {
     this.#source = source;
@@ -37,27 +45,66 @@ export class PathGuard {
   /** Returns the entry's normalised relative path (`""` for the root), or throws. */
   check(entry: TarEntry): string {
     const rel = safeRelativePath(entry.path, this.#source);
-    this.#refuseThroughSymlink(rel, entry.path);
-    if (entry.type === "hardlink") {
-      const linked = safeRelativePath(entry.linkTarget ?? "", this.#source);
-      this.#refuseThroughSymlink(linked, entry.path);
-    }
-    if (entry.type === "symlink") this.#symlinks.add(rel);
+    this.#checkParents(rel, entry.path);
+    if (entry.type === "hardlink") this.#checkLinkTarget(entry);
+    this.#claim(rel, entry);
     return rel;
   }
 
-  #refuseThroughSymlink(rel: string, original: string): void {
-    if (this.#symlinks.size === 0) return;
-    const parts = rel.split("/");
-    for (let i = 1; i <= parts.length; i++) {
-      if (this.#symlinks.has(parts.slice(0, i).join("/"))) {
-        throw new ArchiveDamagedError(
-          `${this.#source}: refusing entry "${original}": it would write through a symbolic link`,
-        );
+  /** Every parent must be a directory (or not seen yet: it then becomes one). */
+  #checkParents(rel: string, original: string): void {
+    if (rel === "") return;
+    for (let end = rel.indexOf("/"); end >= 0; end = rel.indexOf("/", end + 1)) {
+      const parent = rel.slice(0, end);
+      const seen = this.#seen.get(parent);
+      if (seen === undefined) this.#seen.set(parent, "parent");
+      else if (seen === "symlink") throw this.#refuse(original, THROUGH_SYMLINK);
+      else if (seen === "file") {
+        throw this.#refuse(original, `"${parent}" is a file earlier in the archive`);
       }
     }
   }
+
+  #checkLinkTarget(entry: TarEntry): void {
+    const linked = safeRelativePath(entry.linkTarget ?? "", this.#source);
+    this.#checkParents(linked, entry.path);
+    const seen = this.#seen.get(linked);
+    if (seen === "symlink") throw this.#refuse(entry.path, THROUGH_SYMLINK);
+    if (seen !== "file") {
+      throw this.#refuse(
+        entry.path,
+        `it is a hard link to "${linked}", which is not a file earlier in the archive`,
+      );
+    }
+  }
+
+  /** Records the entry's own path, which must be new (or a directory implied so far). */
+  #claim(rel: string, entry: TarEntry): void {
+    const isDir = entry.type === "dir";
+    if (rel === "" && !isDir) {
+      throw this.#refuse(entry.path, "the root of the archive must be a directory");
+    }
+    const seen = this.#seen.get(rel);
+    if (seen === undefined || (isDir && seen === "parent")) {
+      this.#seen.set(rel, isDir ? "dir" : entry.type === "symlink" ? "symlink" : "file");
+      return;
+    }
+    if (seen === "symlink") throw this.#refuse(entry.path, THROUGH_SYMLINK);
+    const clash = seen === "parent" || (seen === "dir") !== isDir;
+    throw this.#refuse(
+      entry.path,
+      clash
+        ? "the path is used both as a file and as a directory"
+        : "the path occurs twice in the archive",
+    );
+  }
+
+  #refuse(original: string, reason: string): ArchiveDamagedError {
+    return new ArchiveDamagedError(`${this.#source}: refusing entry "${original}": ${reason}`);
+  }
 }
+
+const THROUGH_SYMLINK = "it would write through a symbolic link";
 
 export interface ExtractStats {
   files: number;

@@ -4,59 +4,8 @@
  * user's own key, as an attacker who had it would.
  */
 import assert from "node:assert/strict";
-import zlib from "node:zlib";
-import { encodeEntryHeader, END_OF_ARCHIVE, padded, type TarEntry } from "../../src/archive/tar.ts";
-import { encodeHeader, newHeader } from "../../src/crypto/header.ts";
-import { readKeyFile } from "../../src/crypto/key.ts";
-import { ChunkEncryptor } from "../../src/crypto/stream.ts";
 import { setup, snapshotTree, tempDir } from "../helpers.ts";
-
-type Item = Partial<TarEntry> & { path: string; content?: string };
-
-function tarOf(items: Item[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (const item of items) {
-    const content = new TextEncoder().encode(item.content ?? "");
-    parts.push(
-      encodeEntryHeader({
-        type: "file",
-        mode: 0o644,
-        uid: 0,
-        gid: 0,
-        mtimeMs: 0,
-        ...item,
-        size: item.type && item.type !== "file" ? 0 : content.length,
-      }).slice(),
-    );
-    if (!item.type || item.type === "file") {
-      const block = new Uint8Array(padded(content.length));
-      block.set(content);
-      parts.push(block);
-    }
-  }
-  parts.push(END_OF_ARCHIVE);
-  const tar = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) (tar.set(p, offset), offset += p.length);
-  return tar;
-}
-
-async function plantArchive(keyFile: string, file: string, items: Item[]): Promise<void> {
-  const master = await readKeyFile(keyFile);
-  const header = newHeader(master, {});
-  const out = await Deno.open(file, { write: true, create: true, truncate: true });
-  const encryptor = await ChunkEncryptor.start(
-    master,
-    header,
-    await encodeHeader(header),
-    async (b) => {
-      await out.write(b);
-    },
-  );
-  await encryptor.write(zlib.zstdCompressSync(tarOf(items)));
-  await encryptor.close();
-  out.close();
-}
+import { type Item, plantArchive } from "./support.ts";
 
 const HOSTILE: { name: string; items: Item[] }[] = [
   {

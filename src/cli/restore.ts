@@ -11,6 +11,7 @@ import { UsageError } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { pickBackup, sourcesFor } from "../restore/find.ts";
 import { restoreBackup } from "../restore/restore.ts";
+import { resolveTarget } from "../restore/target.ts";
 import { confirm, selectBackup } from "../ui/prompts.ts";
 import { type Cli, openContext, readKey, serviceNamed } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
@@ -38,6 +39,7 @@ export function registerRestore(program: Command, cli: Cli): void {
       const ctx = await openContext(cli.global());
       try {
         const service = serviceNamed(ctx.config, name);
+        const target = resolveTarget(flags.target ?? service.path);
         const master = await readKey(ctx.config);
         const host = ctx.config.backup.host;
         const rows = await listBackups(ctx.destinations, host, service.name, ctx.log);
@@ -45,7 +47,6 @@ export function registerRestore(program: Command, cli: Cli): void {
           ? pickBackup(rows, flags.backup, service.name)
           : await selectBackup(rows, service.name);
         const sources = sourcesFor(ctx.destinations, row, flags.from);
-        const target = flags.target ? absolute(flags.target) : service.path;
         if (!flags.yes && await holdsData(target)) {
           const what = flags.include?.length ? "Matching files in" : "Everything in";
           const ok = await confirm(
@@ -74,12 +75,6 @@ export function registerRestore(program: Command, cli: Cli): void {
         await closeDestinations(ctx.destinations);
       }
     });
-}
-
-function absolute(path: string): string {
-  return path.startsWith("/")
-    ? path.replace(/\/+$/, "") || "/"
-    : `${Deno.cwd()}/${path}`.replace(/\/+$/, "");
 }
 
 async function holdsData(path: string): Promise<boolean> {

@@ -10,7 +10,7 @@
 import fs from "node:fs";
 import type { ArchiveSink, ContentSink } from "../archive/unpack.ts";
 import type { TarEntry } from "../archive/tar.ts";
-import { ArchiveDamagedError } from "../errors.ts";
+import { ArchiveDamagedError, PackratError } from "../errors.ts";
 
 /** Normalises an archive path to `a/b` (root: ""), or throws for an unsafe one. */
 export function safeRelativePath(path: string, source: string): string {
@@ -113,60 +113,90 @@ export interface ExtractStats {
   bytes: number;
 }
 
+export interface ExtractorOptions {
+  /** An existing, empty staging directory. */
+  readonly root: string;
+  /** Names the archive in messages, e.g. `local:20260101T000000.000Z`. */
+  readonly source: string;
+  /** Restore only entries whose path this accepts (`--include`). */
+  readonly include?: (path: string) => boolean;
+}
+
 export class Extractor implements ArchiveSink {
   readonly stats: ExtractStats = { files: 0, dirs: 0, links: 0, bytes: 0 };
+  /** Every directory entry of the archive, selected or not: see `finish`. */
+  readonly directories = new Map<string, TarEntry>();
   readonly #root: string;
   readonly #guard: PathGuard;
   readonly #include?: (path: string) => boolean;
   readonly #chown: boolean;
   readonly #created = new Set<string>([""]);
-  readonly #dirs: { path: string; entry: TarEntry }[] = [];
 
-  /**
-   * @param root an existing, empty staging directory
-   * @param include restore only entries whose path this accepts (`--include`)
-   */
-  constructor(root: string, source: string, include?: (path: string) => boolean) {
-    this.#root = root;
-    this.#guard = new PathGuard(source);
-    this.#include = include;
+  constructor(options: ExtractorOptions) {
+    this.#root = options.root;
+    this.#guard = new PathGuard(options.source);
+    this.#include = options.include;
     this.#chown = Deno.uid() === 0;
   }
 
   entry(entry: TarEntry): ContentSink | undefined {
     const rel = this.#guard.check(entry);
+    if (entry.type === "dir") this.directories.set(rel, entry);
     if (this.#include && rel !== "" && !this.#include(rel)) return undefined;
     const target = rel === "" ? this.#root : `${this.#root}/${rel}`;
-    if (entry.type !== "dir") this.#ensureParents(rel);
+    try {
+      return this.#write(rel, target, entry);
+    } catch (error) {
+      throw cannotWrite(target, error);
+    }
+  }
+
+  /**
+   * Gives every staged directory the mode, owner and time its archive entry records, deepest
+   * first — also the parents an `--include` restore created without selecting them. The root
+   * is left to the caller: the staging directory is not where the root's metadata ends up.
+   */
+  finish(): void {
+    const deepestFirst = [...this.directories.keys()]
+      .filter((rel) => rel !== "" && this.#created.has(rel))
+      .sort((a, b) => depth(b) - depth(a));
+    for (const rel of deepestFirst) {
+      const path = `${this.#root}/${rel}`;
+      try {
+        applyDirMetadata(path, this.directories.get(rel)!);
+      } catch (error) {
+        throw cannotWrite(path, error);
+      }
+    }
+  }
+
+  #write(rel: string, target: string, entry: TarEntry): ContentSink | undefined {
+    this.#ensureParents(rel);
     switch (entry.type) {
       case "dir":
         if (!this.#created.has(rel)) {
-          this.#ensureParents(rel);
           Deno.mkdirSync(target, { mode: 0o700 });
           this.#created.add(rel);
         }
-        this.#dirs.push({ path: target, entry });
         this.stats.dirs++;
         return undefined;
       case "symlink":
         Deno.symlinkSync(entry.linkTarget ?? "", target);
-        if (this.#chown) this.#lchown(target, entry);
+        if (this.#chown) lchown(target, entry.uid, entry.gid);
         this.stats.links++;
         return undefined;
-      case "hardlink": {
-        const linked = safeRelativePath(entry.linkTarget ?? "", "");
-        Deno.linkSync(`${this.#root}/${linked}`, target);
-        this.stats.links++;
+      case "hardlink":
+        this.#hardlink(target, entry);
         return undefined;
-      }
       case "file":
         return this.#file(target, entry);
     }
   }
 
-  /** Applies directory modes and times; call after the whole archive verified. */
-  finish(): void {
-    for (const { path, entry } of this.#dirs.reverse()) this.#applyMetadata(path, entry);
+  #hardlink(target: string, entry: TarEntry): void {
+    const linked = safeRelativePath(entry.linkTarget ?? "", "");
+    Deno.linkSync(`${this.#root}/${linked}`, target);
+    this.stats.links++;
   }
 
   /**
@@ -180,38 +210,30 @@ export class Extractor implements ArchiveSink {
     return {
       write: (bytes) => {
         let offset = 0;
-        while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset);
+        try {
+          while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset);
+        } catch (error) {
+          throw cannotWrite(target, error);
+        }
         this.stats.bytes += bytes.length;
       },
       close: () => {
         try {
-          if (this.#chown) fs.fchownSync(fd, entry.uid, entry.gid);
-          fs.fchmodSync(fd, entry.mode & 0o7777);
-        } finally {
-          fs.closeSync(fd);
+          try {
+            if (this.#chown) fs.fchownSync(fd, entry.uid, entry.gid);
+            fs.fchmodSync(fd, entry.mode & 0o7777);
+          } finally {
+            fs.closeSync(fd);
+          }
+          // By path with a Date: node's futimes goes through float seconds and loses a
+          // millisecond now and then.
+          const mtime = new Date(entry.mtimeMs);
+          Deno.utimeSync(target, mtime, mtime);
+        } catch (error) {
+          throw cannotWrite(target, error);
         }
-        // By path with a Date: node's futimes goes through float seconds and loses a
-        // millisecond now and then.
-        const mtime = new Date(entry.mtimeMs);
-        Deno.utimeSync(target, mtime, mtime);
       },
     };
-  }
-
-  #applyMetadata(path: string, entry: TarEntry): void {
-    if (this.#chown) Deno.chownSync(path, entry.uid, entry.gid);
-    Deno.chmodSync(path, entry.mode & 0o7777);
-    const mtime = new Date(entry.mtimeMs);
-    Deno.utimeSync(path, mtime, mtime);
-  }
-
-  #lchown(path: string, entry: TarEntry): void {
-    try {
-      // Deno.chown follows links; node:fs has lchown.
-      fs.lchownSync(path, entry.uid, entry.gid);
-    } catch {
-      // Ownership of a link itself is cosmetic.
-    }
   }
 
   /** Creates missing parent directories (an --include restore skips their entries). */
@@ -224,4 +246,32 @@ export class Extractor implements ArchiveSink {
     const parts = parent.split("/");
     for (let i = 1; i <= parts.length; i++) this.#created.add(parts.slice(0, i).join("/"));
   }
+}
+
+/** Sets a directory's owner (as root), mode and modification time from its archive entry. */
+export function applyDirMetadata(path: string, entry: TarEntry): void {
+  if (Deno.uid() === 0) Deno.chownSync(path, entry.uid, entry.gid);
+  // After chown, which clears the set-id bits.
+  Deno.chmodSync(path, entry.mode & 0o7777);
+  const mtime = new Date(entry.mtimeMs);
+  Deno.utimeSync(path, mtime, mtime);
+}
+
+function lchown(path: string, uid: number, gid: number): void {
+  try {
+    // Deno.chown follows links; node:fs has lchown.
+    fs.lchownSync(path, uid, gid);
+  } catch {
+    // Ownership of a link itself is cosmetic.
+  }
+}
+
+function depth(rel: string): number {
+  return rel.split("/").length;
+}
+
+/** Disk full, permission denied…: a plain error naming the path, not a stack trace. */
+function cannotWrite(path: string, error: unknown): unknown {
+  if (error instanceof PackratError || error instanceof DOMException) return error;
+  return new PackratError(`cannot write ${path}: ${(error as Error).message}`, { cause: error });
 }

@@ -1,27 +1,36 @@
 /**
- * Restore: extract a backup into a staging directory beside the target, and only once the
- * whole archive has been decrypted, authenticated and written, swap it into place. A failed
- * restore leaves the target exactly as it was.
+ * Restore: extract a backup into a staging directory on the target's filesystem, and only once
+ * the whole archive has been decrypted, authenticated and written, put it in place. A failed
+ * restore leaves the target as it was and removes the staging directory (it holds decrypted
+ * data).
+ *
+ * Where the staging directory goes:
+ * - the target exists: inside it, `<target>/.packrat-restore-<tag>`, then its contents are
+ *   swapped or merged in (place.ts);
+ * - the target does not exist yet: beside it, then renamed into place.
  *
  * @module
  */
 import { compileExcludes } from "../archive/glob.ts";
 import { unpackArchive } from "../archive/unpack.ts";
+import type { TarEntry } from "../archive/tar.ts";
 import type { BackupRow } from "../backup/catalog.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
 import { PackratError } from "../errors.ts";
-import { basename, dirname, removeIfExists } from "../io/files.ts";
 import type { Logger } from "../ui/log.ts";
-import { Extractor, type ExtractStats } from "./extract.ts";
+import { applyDirMetadata, Extractor, type ExtractStats } from "./extract.ts";
 import { readFromSources } from "./find.ts";
+import { mergeContents, type Placed, stagingName, swapContents } from "./place.ts";
+import { resolveTarget } from "./target.ts";
+import { lstatOrNone, removeTree } from "./tree.ts";
 
 export interface RestoreOptions {
   readonly sources: readonly Destination[];
   readonly host: string;
   readonly row: BackupRow;
   readonly master: MasterKey;
-  /** Directory to restore into (the service path, or `--target`). */
+  /** Directory to restore into (the service path, or `--target`); resolved with resolveTarget. */
   readonly target: string;
   /** `--include` globs: restore only matching paths, leaving everything else in place. */
   readonly include: readonly string[];
@@ -33,89 +42,164 @@ export interface RestoreReport extends ExtractStats {
   readonly target: string;
 }
 
-export async function restoreBackup(options: RestoreOptions): Promise<RestoreReport> {
-  const { target, log } = options;
-  const parent = dirname(target);
-  const tag = crypto.randomUUID().slice(0, 8);
-  const staging = `${parent}/.${basename(target)}.packrat-restore-${tag}`;
-  const include = options.include.length > 0 ? compileExcludes(options.include) : undefined;
-  try {
-    await Deno.mkdir(parent, { recursive: true });
-    await Deno.mkdir(staging, { mode: 0o700 });
-  } catch (error) {
-    throw new PackratError(
-      `cannot create a staging directory in ${parent}: ${(error as Error).message}`,
-    );
-  }
-  try {
-    const { stats, from } = await readFromSources(
-      options.sources,
-      options.host,
-      options.row,
-      log,
-      async (stream, destination) => {
-        const extractor = new Extractor(
-          staging,
-          `${destination.name}:${options.row.id}`,
-          include && ((path) => include(path, false)),
-        );
-        await unpackArchive(
-          stream,
-          options.master,
-          `${destination.name}:${options.row.id}`,
-          extractor,
-        );
-        extractor.finish();
-        return { stats: extractor.stats, from: destination.name };
-      },
-      async () => {
-        await removeIfExists(staging);
-        await Deno.mkdir(staging, { mode: 0o700 });
-      },
-    );
-    if (include) await mergeInto(staging, target);
-    else await swapInto(staging, target, `${parent}/.${basename(target)}.packrat-old-${tag}`);
-    return { ...stats, from, target };
-  } finally {
-    await removeIfExists(staging);
-  }
+/** Where this run stages, and what the target looked like before. */
+interface Plan {
+  readonly target: string;
+  readonly tag: string;
+  readonly staging: string;
+  /** The existing target directory's times, put back when nothing was changed. */
+  readonly before?: Deno.FileInfo;
 }
 
-/** Replaces `target` with `staging` by two renames; the old tree is removed afterwards. */
-async function swapInto(staging: string, target: string, old: string): Promise<void> {
-  let hadTarget = true;
+export async function restoreBackup(options: RestoreOptions): Promise<RestoreReport> {
+  const plan = makeStaging(resolveTarget(options.target));
+  let placed: Placed;
+  let extracted: { extractor: Extractor; from: string };
   try {
-    await Deno.rename(target, old);
+    extracted = await extract(plan, options);
+    placed = place(plan, options.include.length > 0, options.log);
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    hadTarget = false;
-  }
-  try {
-    await Deno.rename(staging, target);
-  } catch (error) {
-    if (hadTarget) await Deno.rename(old, target);
+    discardStaging(plan, options.log);
+    putBackTimes(plan);
     throw error;
   }
-  if (hadTarget) await removeIfExists(old);
+  for (const oldDir of placed.oldDirs) removeOld(oldDir, options.log);
+  discardStaging(plan, options.log);
+  stampDirectories(plan.target, placed.kept, extracted.extractor.directories, options.log);
+  return { ...extracted.extractor.stats, from: extracted.from, target: plan.target };
 }
 
-/** Moves every restored entry of `staging` into `target`, replacing what is there. */
-async function mergeInto(staging: string, target: string): Promise<void> {
-  await Deno.mkdir(target, { recursive: true });
-  for await (const entry of Deno.readDir(staging)) {
-    const from = `${staging}/${entry.name}`;
-    const to = `${target}/${entry.name}`;
-    let existing: Deno.FileInfo | undefined;
-    try {
-      existing = await Deno.lstat(to);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    if (entry.isDirectory && existing?.isDirectory) {
-      await mergeInto(from, to);
-      continue;
-    }
-    if (existing) await removeIfExists(to);
-    await Deno.rename(from, to);
+function makeStaging(target: string): Plan {
+  const tag = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  const before = lstatOrNone(target);
+  const slash = target.lastIndexOf("/");
+  const parent = target.slice(0, slash) || "/";
+  const staging = before
+    ? `${target}/${stagingName(tag)}`
+    : `${parent}/.${target.slice(slash + 1)}${stagingName(tag)}`;
+  try {
+    if (!before) Deno.mkdirSync(parent, { recursive: true });
+    Deno.mkdirSync(staging, { mode: 0o700 });
+  } catch (error) {
+    throw new PackratError(
+      `cannot create a staging directory in ${before ? target : parent}: ${
+        (error as Error).message
+      }`,
+    );
   }
+  return { target, tag, staging, before };
+}
+
+/** Extracts the archive into the staging directory, from the first source that can be read. */
+function extract(
+  plan: Plan,
+  options: RestoreOptions,
+): Promise<{ extractor: Extractor; from: string }> {
+  const { row, log } = options;
+  const include = options.include.length > 0 ? compileExcludes(options.include) : undefined;
+  return readFromSources(
+    options.sources,
+    options.host,
+    row,
+    log,
+    async (stream, destination) => {
+      const source = `${destination.name}:${row.id}`;
+      const extractor = new Extractor({
+        root: plan.staging,
+        source,
+        include: include && ((path) => include(path, false)),
+      });
+      await unpackArchive(stream, options.master, source, extractor);
+      extractor.finish();
+      return { extractor, from: destination.name };
+    },
+    () => {
+      emptyStaging(plan);
+      return Promise.resolve();
+    },
+  );
+}
+
+/** Puts the staged tree in place; returns what is left to finish. */
+function place(plan: Plan, partial: boolean, log: Logger): Placed {
+  if (!plan.before) {
+    // A new directory: one rename, on the same filesystem since the staging is beside it.
+    Deno.renameSync(plan.staging, plan.target);
+    return { oldDirs: [], kept: [""] };
+  }
+  if (!partial) return swapContents(plan.staging, plan.target, plan.tag, log);
+  // Existing directories keep their mode and time.
+  return { ...mergeContents(plan.staging, plan.target, plan.tag, log), kept: [] };
+}
+
+/**
+ * Directories that stayed in place (the target, mount points) get their archive metadata
+ * last: moving entries in and out, and removing the old and staging directories, changed
+ * their modification times. Failing here is a warning — the data is in place.
+ */
+function stampDirectories(
+  target: string,
+  kept: readonly string[],
+  directories: ReadonlyMap<string, TarEntry>,
+  log: Logger,
+): void {
+  const deepestFirst = [...kept].sort((a, b) => b.split("/").length - a.split("/").length);
+  for (const rel of deepestFirst) {
+    const entry = directories.get(rel);
+    if (!entry) continue;
+    const path = rel === "" ? target : `${target}/${rel}`;
+    try {
+      applyDirMetadata(path, entry);
+    } catch (error) {
+      log.warn(
+        `restored, but could not set the mode, owner or time of ${path}: ${describe(error)}`,
+      );
+    }
+  }
+}
+
+/** The restore succeeded: a previous tree that cannot be removed is a warning, not a failure. */
+function removeOld(oldDir: string, log: Logger): void {
+  const problems = removeTree(oldDir);
+  if (problems.length === 0) return;
+  log.warn(`restored; the previous contents were left at ${oldDir} (${summary(problems)})`);
+}
+
+/** Removes the staging directory; never throws, so it cannot hide the error being reported. */
+function discardStaging(plan: Plan, log: Logger): void {
+  const problems = removeTree(plan.staging);
+  if (problems.length === 0) return;
+  log.warn(
+    `could not remove the staging directory ${plan.staging} (${
+      summary(problems)
+    }); it holds decrypted data: remove it by hand`,
+  );
+}
+
+/** Before reading the next copy of the backup. */
+function emptyStaging(plan: Plan): void {
+  const problems = removeTree(plan.staging);
+  if (problems.length > 0) {
+    throw new PackratError(`cannot empty the staging directory: ${summary(problems)}`);
+  }
+  Deno.mkdirSync(plan.staging, { mode: 0o700 });
+}
+
+/** Creating and removing the staging directory changed the target's times: put them back. */
+function putBackTimes(plan: Plan): void {
+  const { before } = plan;
+  if (!before?.mtime) return;
+  try {
+    Deno.utimeSync(plan.target, before.atime ?? before.mtime, before.mtime);
+  } catch {
+    // Cosmetic, and not ours to fail on (e.g. a directory owned by someone else).
+  }
+}
+
+function summary(problems: readonly string[]): string {
+  return problems.length === 1 ? problems[0] : `${problems[0]}, and ${problems.length - 1} more`;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -10,6 +10,7 @@ import { closeDestinations } from "../destinations/index.ts";
 import { UsageError } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { pickBackup, sourcesFor } from "../restore/find.ts";
+import { compileIncludes } from "../restore/include.ts";
 import { restoreBackup } from "../restore/restore.ts";
 import { resolveTarget } from "../restore/target.ts";
 import { confirm, selectBackup } from "../ui/prompts.ts";
@@ -36,6 +37,8 @@ export function registerRestore(program: Command, cli: Cli): void {
     .option("--yes", "do not ask before replacing existing data")
     .action(async (name: string, flags: RestoreFlags) => {
       keepOnly("write", "net");
+      // Bad patterns are found before anything is asked or downloaded.
+      compileIncludes(flags.include ?? []);
       const ctx = await openContext(cli.global());
       try {
         const service = serviceNamed(ctx.config, name);

@@ -11,6 +11,7 @@ import fs from "node:fs";
 import type { ArchiveSink, ContentSink } from "../archive/unpack.ts";
 import type { TarEntry } from "../archive/tar.ts";
 import { ArchiveDamagedError, PackratError } from "../errors.ts";
+import { Selection } from "./include.ts";
 
 /** Normalises an archive path to `a/b` (root: ""), or throws for an unsafe one. */
 export function safeRelativePath(path: string, source: string): string {
@@ -118,31 +119,34 @@ export interface ExtractorOptions {
   readonly root: string;
   /** Names the archive in messages, e.g. `local:20260101T000000.000Z`. */
   readonly source: string;
-  /** Restore only entries whose path this accepts (`--include`). */
-  readonly include?: (path: string) => boolean;
+  /** `--include` patterns; none restores everything. */
+  readonly include?: readonly string[];
+  readonly warn: (message: string) => void;
 }
 
 export class Extractor implements ArchiveSink {
   readonly stats: ExtractStats = { files: 0, dirs: 0, links: 0, bytes: 0 };
+  readonly selection: Selection;
   /** Every directory entry of the archive, selected or not: see `finish`. */
   readonly directories = new Map<string, TarEntry>();
   readonly #root: string;
   readonly #guard: PathGuard;
-  readonly #include?: (path: string) => boolean;
+  readonly #warn: (message: string) => void;
   readonly #chown: boolean;
   readonly #created = new Set<string>([""]);
 
   constructor(options: ExtractorOptions) {
     this.#root = options.root;
     this.#guard = new PathGuard(options.source);
-    this.#include = options.include;
+    this.selection = new Selection(options.include ?? []);
+    this.#warn = options.warn;
     this.#chown = Deno.uid() === 0;
   }
 
   entry(entry: TarEntry): ContentSink | undefined {
     const rel = this.#guard.check(entry);
     if (entry.type === "dir") this.directories.set(rel, entry);
-    if (this.#include && rel !== "" && !this.#include(rel)) return undefined;
+    if (!this.selection.selects(rel, entry.type === "dir")) return undefined;
     const target = rel === "" ? this.#root : `${this.#root}/${rel}`;
     try {
       return this.#write(rel, target, entry);
@@ -186,17 +190,28 @@ export class Extractor implements ArchiveSink {
         this.stats.links++;
         return undefined;
       case "hardlink":
-        this.#hardlink(target, entry);
+        this.#hardlink(rel, target, entry);
         return undefined;
       case "file":
         return this.#file(target, entry);
     }
   }
 
-  #hardlink(target: string, entry: TarEntry): void {
+  /**
+   * The guard made sure the linked file came earlier. It is missing only when `--include` did
+   * not select it; its content went by unsaved, so the link is skipped, as GNU tar does.
+   */
+  #hardlink(rel: string, target: string, entry: TarEntry): void {
     const linked = safeRelativePath(entry.linkTarget ?? "", "");
-    Deno.linkSync(`${this.#root}/${linked}`, target);
-    this.stats.links++;
+    try {
+      Deno.linkSync(`${this.#root}/${linked}`, target);
+      this.stats.links++;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound) || !this.selection.partial) throw error;
+      this.#warn(
+        `skipped ${rel}: it is a hard link to ${linked}, which --include did not select (add --include '${linked}' to restore both)`,
+      );
+    }
   }
 
   /**

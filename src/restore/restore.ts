@@ -11,7 +11,6 @@
  *
  * @module
  */
-import { compileExcludes } from "../archive/glob.ts";
 import { unpackArchive } from "../archive/unpack.ts";
 import type { TarEntry } from "../archive/tar.ts";
 import type { BackupRow } from "../backup/catalog.ts";
@@ -21,6 +20,7 @@ import { PackratError } from "../errors.ts";
 import type { Logger } from "../ui/log.ts";
 import { applyDirMetadata, Extractor, type ExtractStats } from "./extract.ts";
 import { readFromSources } from "./find.ts";
+import { compileIncludes } from "./include.ts";
 import { mergeContents, type Placed, stagingName, swapContents } from "./place.ts";
 import { resolveTarget } from "./target.ts";
 import { lstatOrNone, removeTree } from "./tree.ts";
@@ -52,12 +52,14 @@ interface Plan {
 }
 
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreReport> {
+  compileIncludes(options.include);
   const plan = makeStaging(resolveTarget(options.target));
   let placed: Placed;
   let extracted: { extractor: Extractor; from: string };
   try {
     extracted = await extract(plan, options);
-    placed = place(plan, options.include.length > 0, options.log);
+    extracted.extractor.selection.requireSome(options.row.id);
+    placed = place(plan, extracted.extractor, options.log);
   } catch (error) {
     discardStaging(plan, options.log);
     putBackTimes(plan);
@@ -96,7 +98,6 @@ function extract(
   options: RestoreOptions,
 ): Promise<{ extractor: Extractor; from: string }> {
   const { row, log } = options;
-  const include = options.include.length > 0 ? compileExcludes(options.include) : undefined;
   return readFromSources(
     options.sources,
     options.host,
@@ -107,7 +108,8 @@ function extract(
       const extractor = new Extractor({
         root: plan.staging,
         source,
-        include: include && ((path) => include(path, false)),
+        include: options.include,
+        warn: (message) => log.warn(message),
       });
       await unpackArchive(stream, options.master, source, extractor);
       extractor.finish();
@@ -121,15 +123,16 @@ function extract(
 }
 
 /** Puts the staged tree in place; returns what is left to finish. */
-function place(plan: Plan, partial: boolean, log: Logger): Placed {
+function place(plan: Plan, extractor: Extractor, log: Logger): Placed {
   if (!plan.before) {
     // A new directory: one rename, on the same filesystem since the staging is beside it.
     Deno.renameSync(plan.staging, plan.target);
     return { oldDirs: [], kept: [""] };
   }
-  if (!partial) return swapContents(plan.staging, plan.target, plan.tag, log);
-  // Existing directories keep their mode and time.
-  return { ...mergeContents(plan.staging, plan.target, plan.tag, log), kept: [] };
+  if (!extractor.selection.partial) return swapContents(plan.staging, plan.target, plan.tag, log);
+  const placed = mergeContents(plan.staging, plan.target, plan.tag, log);
+  // Existing directories keep their mode and time unless --include selected them.
+  return { ...placed, kept: placed.kept.filter((rel) => extractor.selection.dirs.has(rel)) };
 }
 
 /**

@@ -16,6 +16,7 @@ import { resolveTarget } from "../restore/target.ts";
 import { confirm, selectBackup } from "../ui/prompts.ts";
 import { type Cli, openContext, readKey, serviceNamed } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
+import { interruptible } from "./signals.ts";
 
 interface RestoreFlags {
   backup?: string;
@@ -60,15 +61,18 @@ export function registerRestore(program: Command, cli: Cli): void {
           );
           if (!ok) throw new UsageError("restore cancelled; nothing was changed");
         }
-        const report = await restoreBackup({
-          sources,
-          host,
-          row,
-          master,
-          target,
-          include: flags.include ?? [],
-          log: ctx.log,
-        });
+        const report = await interruptible((signal) =>
+          restoreBackup({
+            sources,
+            host,
+            row,
+            master,
+            target,
+            include: flags.include ?? [],
+            log: ctx.log,
+            signal,
+          })
+        );
         console.log(
           `${service.name}: restored ${row.id} from ${report.from} into ${report.target} — ${report.files} files, ${report.dirs} directories, ${report.links} links, ${
             formatBytes(report.bytes)

@@ -122,6 +122,8 @@ export interface ExtractorOptions {
   /** `--include` patterns; none restores everything. */
   readonly include?: readonly string[];
   readonly warn: (message: string) => void;
+  /** Checked before each entry and each piece of content. */
+  readonly signal?: AbortSignal;
 }
 
 export class Extractor implements ArchiveSink {
@@ -132,6 +134,7 @@ export class Extractor implements ArchiveSink {
   readonly #root: string;
   readonly #guard: PathGuard;
   readonly #warn: (message: string) => void;
+  readonly #signal?: AbortSignal;
   readonly #chown: boolean;
   readonly #created = new Set<string>([""]);
 
@@ -140,10 +143,12 @@ export class Extractor implements ArchiveSink {
     this.#guard = new PathGuard(options.source);
     this.selection = new Selection(options.include ?? []);
     this.#warn = options.warn;
+    this.#signal = options.signal;
     this.#chown = Deno.uid() === 0;
   }
 
   entry(entry: TarEntry): ContentSink | undefined {
+    this.#signal?.throwIfAborted();
     const rel = this.#guard.check(entry);
     if (entry.type === "dir") this.directories.set(rel, entry);
     if (!this.selection.selects(rel, entry.type === "dir")) return undefined;
@@ -224,6 +229,8 @@ export class Extractor implements ArchiveSink {
     this.stats.files++;
     return {
       write: (bytes) => {
+        // A large file can take a while: an interrupt need not wait for its end.
+        this.#signal?.throwIfAborted();
         let offset = 0;
         try {
           while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset);

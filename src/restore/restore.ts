@@ -1,8 +1,8 @@
 /**
  * Restore: extract a backup into a staging directory on the target's filesystem, and only once
  * the whole archive has been decrypted, authenticated and written, put it in place. A failed
- * restore leaves the target as it was and removes the staging directory (it holds decrypted
- * data).
+ * or interrupted restore leaves the target as it was and removes the staging directory (it
+ * holds decrypted data).
  *
  * Where the staging directory goes:
  * - the target exists: inside it, `<target>/.packrat-restore-<tag>`, then its contents are
@@ -35,6 +35,8 @@ export interface RestoreOptions {
   /** `--include` globs: restore only matching paths, leaving everything else in place. */
   readonly include: readonly string[];
   readonly log: Logger;
+  /** Aborts the restore until the swap starts; from then on it finishes. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RestoreReport extends ExtractStats {
@@ -59,6 +61,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
   try {
     extracted = await extract(plan, options);
     extracted.extractor.selection.requireSome(options.row.id);
+    options.signal?.throwIfAborted();
     placed = place(plan, extracted.extractor, options.log);
   } catch (error) {
     discardStaging(plan, options.log);
@@ -110,6 +113,7 @@ function extract(
         source,
         include: options.include,
         warn: (message) => log.warn(message),
+        signal: options.signal,
       });
       await unpackArchive(stream, options.master, source, extractor);
       extractor.finish();

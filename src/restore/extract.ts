@@ -52,17 +52,20 @@ export class PathGuard {
     return rel;
   }
 
-  /** Every parent must be a directory (or not seen yet: it then becomes one). */
+  /**
+   * Every parent must be a directory (or not seen yet: it then becomes one). Walks up only to
+   * the first known directory: its own parents were checked when it was recorded.
+   */
   #checkParents(rel: string, original: string): void {
-    if (rel === "") return;
-    for (let end = rel.indexOf("/"); end >= 0; end = rel.indexOf("/", end + 1)) {
+    for (let end = rel.lastIndexOf("/"); end > 0; end = rel.lastIndexOf("/", end - 1)) {
       const parent = rel.slice(0, end);
       const seen = this.#seen.get(parent);
-      if (seen === undefined) this.#seen.set(parent, "parent");
-      else if (seen === "symlink") throw this.#refuse(original, THROUGH_SYMLINK);
-      else if (seen === "file") {
+      if (seen === "dir" || seen === "parent") return;
+      if (seen === "symlink") throw this.#refuse(original, THROUGH_SYMLINK);
+      if (seen === "file") {
         throw this.#refuse(original, `"${parent}" is a file earlier in the archive`);
       }
+      this.#seen.set(parent, "parent");
     }
   }
 
@@ -166,10 +169,8 @@ export class Extractor implements ArchiveSink {
    * is left to the caller: the staging directory is not where the root's metadata ends up.
    */
   finish(): void {
-    const deepestFirst = [...this.directories.keys()]
-      .filter((rel) => rel !== "" && this.#created.has(rel))
-      .sort((a, b) => depth(b) - depth(a));
-    for (const rel of deepestFirst) {
+    const staged = [...this.directories.keys()].filter((r) => r !== "" && this.#created.has(r));
+    for (const rel of deepestFirst(staged)) {
       const path = `${this.#root}/${rel}`;
       try {
         applyDirMetadata(path, this.directories.get(rel)!);
@@ -288,8 +289,12 @@ function lchown(path: string, uid: number, gid: number): void {
   }
 }
 
-function depth(rel: string): number {
-  return rel.split("/").length;
+/** Relative paths ordered so that every directory comes before its parent. */
+export function deepestFirst(rels: readonly string[]): string[] {
+  const depth = (rel: string) => rel === "" ? 0 : rel.split("/").length;
+  return rels.map((rel) => ({ rel, depth: depth(rel) }))
+    .sort((a, b) => b.depth - a.depth)
+    .map(({ rel }) => rel);
 }
 
 /** Disk full, permission denied…: a plain error naming the path, not a stack trace. */

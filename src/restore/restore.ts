@@ -18,7 +18,7 @@ import type { MasterKey } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
 import { PackratError } from "../errors.ts";
 import type { Logger } from "../ui/log.ts";
-import { applyDirMetadata, Extractor, type ExtractStats } from "./extract.ts";
+import { applyDirMetadata, deepestFirst, Extractor, type ExtractStats } from "./extract.ts";
 import { readFromSources } from "./find.ts";
 import { compileIncludes } from "./include.ts";
 import { mergeContents, type Placed, stagingName, swapContents } from "./place.ts";
@@ -49,10 +49,11 @@ interface Plan {
   readonly target: string;
   readonly tag: string;
   readonly staging: string;
-  /** The existing target directory's times, put back when nothing was changed. */
+  /** The existing target directory (undefined: none yet); its times are put back on failure. */
   readonly before?: Deno.FileInfo;
 }
 
+/** Restores a backup into `options.target` (see the module doc); returns what it did. */
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreReport> {
   compileIncludes(options.include);
   const plan = makeStaging(resolveTarget(options.target));
@@ -150,8 +151,7 @@ function stampDirectories(
   directories: ReadonlyMap<string, TarEntry>,
   log: Logger,
 ): void {
-  const deepestFirst = [...kept].sort((a, b) => b.split("/").length - a.split("/").length);
-  for (const rel of deepestFirst) {
+  for (const rel of deepestFirst(kept)) {
     const entry = directories.get(rel);
     if (!entry) continue;
     const path = rel === "" ? target : `${target}/${rel}`;

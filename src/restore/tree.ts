@@ -97,17 +97,16 @@ function copyMetadata(info: Deno.FileInfo, to: string): void {
 }
 
 /**
- * Removes a file or tree, returning what could not be removed (empty when all went). Never
- * descends into another filesystem (a directory on another device than the root): a mounted
- * volume's contents are not ours to delete. Directories are made writable first, so
- * read-only ones can be emptied.
+ * Removes a file or tree, returning what could not be removed (empty when all went); never
+ * throws. Never descends into another filesystem (a directory on another device than the
+ * root): a mounted volume's contents are not ours to delete. Directories are made writable
+ * first, so read-only ones can be emptied.
  */
 export function removeTree(root: string): string[] {
-  const info = lstatOrNone(root);
-  if (!info) return [];
   const problems: string[] = [];
-  if (!info.isDirectory) tryRemove(root, problems);
-  else removeDir(root, info.dev, problems);
+  const info = inspect(root, problems);
+  if (info?.isDirectory) removeDir(root, info.dev, problems);
+  else if (info) tryRemove(root, problems);
   return problems;
 }
 
@@ -125,14 +124,25 @@ function removeDir(dir: string, dev: number, problems: string[]): void {
     const path = `${dir}/${entry.name}`;
     if (!entry.isDirectory) {
       tryRemove(path, problems);
-    } else if (lstatOrNone(path)?.dev !== dev) {
-      problems.push(`${path} is a mount point; it and its contents were left alone`);
-    } else {
-      removeDir(path, dev, problems);
+      continue;
     }
+    const info = inspect(path, problems);
+    if (info && info.dev !== dev) {
+      problems.push(`${path} is a mount point; it and its contents were left alone`);
+    } else if (info) removeDir(path, dev, problems);
   }
   // A directory that kept some of its entries cannot go; that is already reported.
   if (problems.length === before) tryRemove(dir, problems);
+}
+
+/** `lstat`; undefined when gone or unreadable (the latter noted in `problems`). */
+function inspect(path: string, problems: string[]): Deno.FileInfo | undefined {
+  try {
+    return lstatOrNone(path);
+  } catch (error) {
+    problems.push(`cannot read ${path}: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 function tryRemove(path: string, problems: string[]): void {

@@ -98,9 +98,10 @@ function copyMetadata(info: Deno.FileInfo, to: string): void {
 
 /**
  * Removes a file or tree, returning what could not be removed (empty when all went); never
- * throws. Never descends into another filesystem (a directory on another device than the
- * root): a mounted volume's contents are not ours to delete. Directories are made writable
- * first, so read-only ones can be emptied.
+ * throws. Never descends into a mount point (a directory on another device than the root, or
+ * one that cannot be renamed because something is mounted on it): a mounted volume's contents
+ * are not ours to delete. Directories are made writable first, so read-only ones can be
+ * emptied.
  */
 export function removeTree(root: string): string[] {
   const problems: string[] = [];
@@ -127,13 +128,31 @@ function removeDir(dir: string, dev: number, problems: string[]): void {
       continue;
     }
     const info = inspect(path, problems);
-    if (info && info.dev !== dev) {
+    if (info && (info.dev !== dev || isMountPoint(path))) {
       problems.push(`${path} is a mount point; it and its contents were left alone`);
     } else if (info) removeDir(path, dev, problems);
   }
   // A directory that kept some of its entries cannot go; that is already reported.
   if (problems.length === before) tryRemove(dir, problems);
 }
+
+/**
+ * Whether something is mounted on `dir`, by renaming it and back: the kernel refuses to
+ * rename a mount point (EBUSY). This also catches a bind mount of the same filesystem, which
+ * has the same device number. Only for trees about to be deleted.
+ */
+function isMountPoint(dir: string): boolean {
+  const probe = `${dir.slice(0, dir.lastIndexOf("/"))}/.packrat-probe-${probes++}`;
+  try {
+    Deno.renameSync(dir, probe);
+  } catch (error) {
+    return errorCode(error) === "EBUSY";
+  }
+  Deno.renameSync(probe, dir);
+  return false;
+}
+
+let probes = 0;
 
 /** `lstat`; undefined when gone or unreadable (the latter noted in `problems`). */
 function inspect(path: string, problems: string[]): Deno.FileInfo | undefined {

@@ -6,7 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { assertOk, type Setup, setup, snapshotTree, tempDir } from "../helpers.ts";
-import { clearImmutable, immutable, leftovers, mountPoints, tmpfs } from "../restore/support.ts";
+import {
+  bindMount,
+  clearImmutable,
+  immutable,
+  leftovers,
+  mountPoints,
+  tmpfs,
+} from "../restore/support.ts";
 
 function restore(s: Setup, ...args: string[]) {
   return s.run(["restore", "svc", "--backup", "latest", "--yes", ...args]);
@@ -149,6 +156,30 @@ Deno.test("a mount point that is not in the backup is left as it was, with a war
   assert.equal(await Deno.readTextFile(`${data}/later/precious.txt`), "on the volume");
   assert.deepEqual(await mountPoints(dir.path), [`${data}/later`]);
   assert.deepEqual(leftovers(dir.path), []);
+});
+
+Deno.test("a bind mount of the same filesystem inside the tree: its source is never deleted", async () => {
+  await using dir = await tempDir();
+  const data = `${dir.path}/data`;
+  const source = `${dir.path}/elsewhere`;
+  await write(`${source}/precious.txt`, "P1");
+  await write(`${data}/a/own.txt`, "O1");
+  await Deno.mkdir(`${data}/a/bound`);
+  await using _ = await bindMount(source, `${data}/a/bound`, dir.path);
+  const s = await setup(dir.path, { svc: { path: data } });
+  assertOk(await s.run(["backup", "svc"]));
+  await write(`${data}/a/own.txt`, "O2");
+  await write(`${source}/precious.txt`, "P2");
+
+  // Device numbers cannot show this mount, so a/ moves aside whole, the bind mount with it;
+  // removing the old tree finds it (it cannot be renamed) and leaves it alone.
+  const result = assertOk(await restore(s));
+  assert.match(
+    result.stderr,
+    /warning: restored; the previous contents were left at \S+\.packrat-old-\w+ \(\S+\/a\/bound is a mount point; it and its contents were left alone\)/,
+  );
+  assert.equal(await Deno.readTextFile(`${data}/a/own.txt`), "O1");
+  assert.equal(await Deno.readTextFile(`${source}/precious.txt`), "P2");
 });
 
 Deno.test("a swap that fails midway is rolled back: the target is as before", async () => {

@@ -70,10 +70,19 @@ async function run(command: string, args: string[]): Promise<{ code: number; std
  * Mounts a fresh tmpfs on `dir` (created if needed). A failed mount fails the test. Disposing
  * unmounts every mount point under `root` — also one a buggy restore moved elsewhere.
  */
-export async function tmpfs(dir: string, root: string): Promise<AsyncDisposable> {
+export function tmpfs(dir: string, root: string): Promise<AsyncDisposable> {
+  return mount(["-t", "tmpfs", "tmpfs", dir], dir, root);
+}
+
+/** Bind-mounts `source` on `dir` (same filesystem: same device number); see `tmpfs`. */
+export function bindMount(source: string, dir: string, root: string): Promise<AsyncDisposable> {
+  return mount(["--bind", source, dir], dir, root);
+}
+
+async function mount(args: string[], dir: string, root: string): Promise<AsyncDisposable> {
   await Deno.mkdir(dir, { recursive: true });
-  const mounted = await run("mount", ["-t", "tmpfs", "tmpfs", dir]);
-  assert.equal(mounted.code, 0, `mount -t tmpfs tmpfs ${dir} failed: ${mounted.stderr}`);
+  const mounted = await run("mount", args);
+  assert.equal(mounted.code, 0, `mount ${args.join(" ")} failed: ${mounted.stderr}`);
   return { [Symbol.asyncDispose]: () => unmountAllUnder(root) };
 }
 

@@ -5,8 +5,9 @@
  *
  * Found by device number: a directory on another device than its parent is a mount point.
  * (Deno refuses to read /proc/self/mountinfo without --allow-all.) A bind mount of the same
- * filesystem has the same device and is not seen here; moving it fails with EBUSY, which the
- * callers handle.
+ * filesystem has the same device and is not seen here: moving it fails with EBUSY, which the
+ * callers handle, but a directory holding one deeper down moves whole, the mount with it;
+ * removeTree then finds it and leaves it alone.
  *
  * @module
  */

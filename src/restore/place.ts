@@ -13,7 +13,8 @@
  * place. Every step is journaled, so a failure midway puts the previous contents back.
  *
  * Mount points below the target are never moved (the volume would end up in the old tree):
- * a mount point, or a directory with one below it, gets the same contents swap inside it.
+ * a mount point, or a directory with one below it, gets the same contents swap inside it
+ * (except same-filesystem bind mounts, which device numbers cannot show: see mounts.ts).
  * Moves across filesystems (into a mounted volume) copy into a temporary name beside the
  * destination and rename that into place.
  *

@@ -9,9 +9,11 @@
  * @module
  */
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
   type S3ClientConfig,
@@ -35,10 +37,13 @@ const PARALLEL_PARTS = 4;
 export class S3Destination implements Destination {
   readonly name = "s3";
   readonly #config: S3Config;
+  readonly #pageSize: number;
   #client?: Promise<S3Client>;
 
-  constructor(config: S3Config) {
+  /** `pageSize` is the listing page size (S3's maximum, 1000, unless testing paging). */
+  constructor(config: S3Config, pageSize = 1000) {
     this.#config = config;
+    this.#pageSize = pageSize;
   }
 
   #key(host: string, service: string, id?: string): string {
@@ -91,6 +96,7 @@ export class S3Destination implements Destination {
             Bucket: this.#config.bucket,
             Prefix: prefix,
             ContinuationToken: token,
+            MaxKeys: this.#pageSize,
           }),
         );
         for (const object of page.Contents ?? []) {
@@ -140,9 +146,35 @@ export class S3Destination implements Destination {
         throw new Error(`stored ${head.ContentLength} bytes, expected ${size}`);
       }
     } catch (error) {
+      await this.#abortUploads(client, key);
       throw this.#fail(`cannot upload s3://${this.#config.bucket}/${key}`, error);
     } finally {
       signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  /**
+   * Aborts every multipart upload of `key` still open. lib-storage aborts on its own, but not
+   * always before an interrupted process exits; the key is unique to this run, so any upload
+   * of it is ours.
+   */
+  async #abortUploads(client: S3Client, key: string): Promise<void> {
+    try {
+      const open = await client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.#config.bucket, Prefix: key }),
+      );
+      for (const upload of open.Uploads ?? []) {
+        if (upload.Key !== key) continue;
+        await client.send(
+          new AbortMultipartUploadCommand({
+            Bucket: this.#config.bucket,
+            Key: key,
+            UploadId: upload.UploadId,
+          }),
+        );
+      }
+    } catch {
+      // Best effort: the original error is the one to report.
     }
   }
 

@@ -33,6 +33,11 @@ const CONNECT_TIMEOUT_MS = 20_000;
 interface Session {
   client: Client;
   sftp: SFTPWrapper;
+  /**
+   * Rejects when the connection drops. ssh2 does not always fail requests that are in flight
+   * when the server goes away (a fastPut then waits forever), so every operation races this.
+   */
+  lost: Promise<never>;
 }
 
 export class SftpDestination implements Destination {
@@ -101,7 +106,12 @@ export class SftpDestination implements Destination {
         // Nagle's algorithm costs SFTP a 20× slowdown on many small writes.
         (client as unknown as { _sock?: { setNoDelay?: (on: boolean) => void } })._sock
           ?.setNoDelay?.(true);
-        client.sftp((error, sftp) => error ? fail(error) : resolve({ client, sftp }));
+        const lost = new Promise<never>((_, lose) => {
+          client.on("error", (error) => lose(error));
+          client.once("close", () => lose(new Error(`the connection to ${host}:${port} was lost`)));
+        });
+        lost.catch(() => this.#session = undefined);
+        client.sftp((error, sftp) => error ? fail(error) : resolve({ client, sftp, lost }));
       });
       try {
         client.connect({
@@ -149,15 +159,20 @@ export class SftpDestination implements Destination {
   }
 
   async list(host: string, service: string): Promise<StoredArchive[]> {
-    const { sftp } = await this.#connect();
+    const { sftp, lost } = await this.#connect();
     const dir = this.#dir(host, service);
-    const entries = await new Promise<{ filename: string; attrs: Stats }[]>((resolve, reject) =>
-      sftp.readdir(dir, (error, list) => {
-        if (!error) resolve(list);
-        else if (isNoSuchFile(error)) resolve([]);
-        else reject(this.#fail(`cannot list ${dir}`, error));
-      })
-    );
+    const entries = await Promise.race([
+      lost,
+      new Promise<{ filename: string; attrs: Stats }[]>((resolve, reject) =>
+        sftp.readdir(dir, (error, list) => {
+          if (!error) resolve(list);
+          else if (isNoSuchFile(error)) resolve([]);
+          else reject(error);
+        })
+      ),
+    ]).catch((error) => {
+      throw this.#fail(`cannot list ${dir}`, error);
+    });
     const found: StoredArchive[] = [];
     for (const { filename, attrs } of entries) {
       const id = attrs.isFile() ? idFromName(filename) : undefined;
@@ -175,34 +190,45 @@ export class SftpDestination implements Destination {
     signal?: AbortSignal,
   ): Promise<void> {
     const session = await this.#connect();
-    const { sftp } = session;
+    const { sftp, lost } = session;
     const dir = this.#dir(host, service);
     const final = `${dir}/${archiveName(id)}`;
     const temp = `${dir}/.${archiveName(id)}.partial-${crypto.randomUUID().slice(0, 8)}`;
     const abort = () => session.client.end();
     signal?.addEventListener("abort", abort, { once: true });
     try {
-      await mkdirs(sftp, dir);
-      await call<void>((cb) =>
-        sftp.fastPut(sourcePath, temp, { concurrency: 64, chunkSize: 32 * 1024 }, cb)
-      );
-      const stored = await call<Stats>((cb) => sftp.stat(temp, cb));
-      if (stored.size !== size) throw new Error(`stored ${stored.size} bytes, expected ${size}`);
-      await call<void>((cb) => sftp.ext_openssh_rename(temp, final, cb)).catch(() =>
-        call<void>((cb) => sftp.rename(temp, final, cb))
-      );
+      await Promise.race([lost, this.#store(sftp, dir, sourcePath, temp, final, size)]);
     } catch (error) {
-      await call<void>((cb) => sftp.unlink(temp, cb)).catch(() => {});
+      await Promise.race([lost, call<void>((cb) => sftp.unlink(temp, cb))]).catch(() => {});
       throw this.#fail(`cannot upload ${final}`, signal?.aborted ? signal.reason : error);
     } finally {
       signal?.removeEventListener("abort", abort);
     }
   }
 
+  async #store(
+    sftp: SFTPWrapper,
+    dir: string,
+    sourcePath: string,
+    temp: string,
+    final: string,
+    size: number,
+  ): Promise<void> {
+    await mkdirs(sftp, dir);
+    await call<void>((cb) =>
+      sftp.fastPut(sourcePath, temp, { concurrency: 64, chunkSize: 32 * 1024 }, cb)
+    );
+    const stored = await call<Stats>((cb) => sftp.stat(temp, cb));
+    if (stored.size !== size) throw new Error(`stored ${stored.size} bytes, expected ${size}`);
+    await call<void>((cb) => sftp.ext_openssh_rename(temp, final, cb)).catch(() =>
+      call<void>((cb) => sftp.rename(temp, final, cb))
+    );
+  }
+
   async open(host: string, service: string, id: string): Promise<ReadableStream<Uint8Array>> {
-    const { sftp } = await this.#connect();
+    const { sftp, lost } = await this.#connect();
     const path = `${this.#dir(host, service)}/${archiveName(id)}`;
-    await call<Stats>((cb) => sftp.stat(path, cb)).catch((error) => {
+    await Promise.race([lost, call<Stats>((cb) => sftp.stat(path, cb))]).catch((error) => {
       throw this.#fail(`cannot open ${path}`, error);
     });
     const stream = sftp.createReadStream(path, { highWaterMark: 256 * 1024 });
@@ -210,9 +236,9 @@ export class SftpDestination implements Destination {
   }
 
   async remove(host: string, service: string, id: string): Promise<void> {
-    const { sftp } = await this.#connect();
+    const { sftp, lost } = await this.#connect();
     const path = `${this.#dir(host, service)}/${archiveName(id)}`;
-    await call<void>((cb) => sftp.unlink(path, cb)).catch((error) => {
+    await Promise.race([lost, call<void>((cb) => sftp.unlink(path, cb))]).catch((error) => {
       throw this.#fail(`cannot delete ${path}`, error);
     });
   }

@@ -46,4 +46,6 @@ export class Client {
   end(): this;
   once(event: "ready", listener: () => void): this;
   once(event: "error", listener: (error: Error) => void): this;
+  once(event: "close", listener: () => void): this;
+  on(event: "error", listener: (error: Error) => void): this;
 }

@@ -1,0 +1,133 @@
+/**
+ * The real servers behind the remote-destination tests: OpenSSH sshd for the NAS and Ceph
+ * radosgw for S3, started by scripts/test (scripts/services/*), found through the environment.
+ *
+ * @module
+ */
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+
+export interface Servers {
+  sshdDir: string;
+  sshdPort: number;
+  s3Endpoint: string;
+  s3AccessKeyId: string;
+  s3SecretAccessKey: string;
+}
+
+export function servers(): Servers {
+  const need = (name: string) => {
+    const value = Deno.env.get(name);
+    if (!value) {
+      throw new Error(
+        `${name} is not set: run the tests through scripts/test, which starts sshd and radosgw`,
+      );
+    }
+    return value;
+  };
+  return {
+    sshdDir: need("SSHD_DIR"),
+    sshdPort: Number(need("SSHD_PORT")),
+    s3Endpoint: need("S3_ENDPOINT"),
+    s3AccessKeyId: need("S3_ACCESS_KEY_ID"),
+    s3SecretAccessKey: need("S3_SECRET_ACCESS_KEY"),
+  };
+}
+
+export function s3Client(s: Servers): S3Client {
+  return new S3Client({
+    region: "us-east-1",
+    endpoint: s.s3Endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s.s3AccessKeyId, secretAccessKey: s.s3SecretAccessKey },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+}
+
+/** A fresh bucket, emptied and deleted when disposed. */
+export async function tempBucket(client: S3Client): Promise<AsyncDisposable & { name: string }> {
+  const name = `packrat-test-${crypto.randomUUID().slice(0, 8)}`;
+  await client.send(new CreateBucketCommand({ Bucket: name }));
+  return {
+    name,
+    async [Symbol.asyncDispose]() {
+      for (const key of await listKeys(client, name)) {
+        await client.send(new DeleteObjectCommand({ Bucket: name, Key: key }));
+      }
+      await client.send(new DeleteBucketCommand({ Bucket: name })).catch(() => {});
+    },
+  };
+}
+
+export async function listKeys(client: S3Client, bucket: string, prefix = ""): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys.sort();
+}
+
+export async function multipartUploads(client: S3Client, bucket: string): Promise<number> {
+  const result = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  return result.Uploads?.length ?? 0;
+}
+
+export async function putObject(client: S3Client, bucket: string, key: string, body: string) {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+/** A directory under root's home, i.e. the SFTP login directory; removed when disposed. */
+export async function nasDir(): Promise<AsyncDisposable & { relative: string; absolute: string }> {
+  const relative = `packrat-nas-${crypto.randomUUID().slice(0, 8)}`;
+  const absolute = `${Deno.env.get("HOME") ?? "/root"}/${relative}`;
+  await Deno.mkdir(absolute);
+  return {
+    relative,
+    absolute,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(absolute, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** The backup config's `s3` and `synology` sections for these servers. */
+export function remoteBackupConfig(
+  s: Servers,
+  bucket: string,
+  nasPath: string,
+  overrides: { s3?: Record<string, unknown>; synology?: Record<string, unknown> } = {},
+): Record<string, unknown> {
+  return {
+    s3: {
+      endpoint: s.s3Endpoint,
+      region: "us-east-1",
+      bucket,
+      access_key_id: s.s3AccessKeyId,
+      secret_access_key: s.s3SecretAccessKey,
+      path: "packrat/",
+      ...overrides.s3,
+    },
+    synology: {
+      host: "127.0.0.1",
+      port: s.sshdPort,
+      username: "root",
+      key_file: `${s.sshdDir}/client_ed25519`,
+      known_hosts: `${s.sshdDir}/known_hosts`,
+      path: nasPath,
+      ...overrides.synology,
+    },
+  };
+}

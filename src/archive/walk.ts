@@ -19,7 +19,7 @@ export interface WalkEntry {
 }
 
 /** Directories a restore works in, inside the service path; never part of a backup. */
-const RESTORE_LEFTOVER = /^\.packrat-(restore|old)-/;
+const RESTORE_LEFTOVER = /^\.packrat-(restore|old|tmp|probe)-[0-9a-f]+/;
 
 /** Raised for a file or directory that exists but cannot be read. */
 export class UnreadableError extends PackratError {}

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Command } from "commander";
+import type { Config } from "../config/types.ts";
 import { listBackups } from "../backup/catalog.ts";
 import { closeDestinations } from "../destinations/index.ts";
 import { UsageError } from "../errors.ts";
@@ -44,6 +45,7 @@ export function registerRestore(program: Command, cli: Cli): void {
       try {
         const service = serviceNamed(ctx.config, name);
         const target = resolveTarget(flags.target ?? service.path);
+        if (!flags.include?.length) refuseOverOwnData(ctx.config, target);
         const master = await readKey(ctx.config);
         const host = ctx.config.backup.host;
         const rows = await listBackups(ctx.destinations, host, service.name, ctx.log);
@@ -91,5 +93,20 @@ async function holdsData(path: string): Promise<boolean> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
+  }
+}
+
+/**
+ * A full restore replaces everything in the target. If the local destination or the staging
+ * directory lives there, that would delete the backups themselves.
+ */
+function refuseOverOwnData(config: Config, target: string): void {
+  const own = [config.backup.local?.path, config.backup.stagingDir].filter((p) => p !== undefined);
+  for (const path of own) {
+    if (path === target || path.startsWith(`${target}/`)) {
+      throw new UsageError(
+        `${path} (a destination or the staging directory) is inside ${target}: a full restore would replace it. Restore with --target elsewhere, or with --include`,
+      );
+    }
   }
 }

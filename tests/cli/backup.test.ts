@@ -22,6 +22,11 @@ Deno.test("the staging dir, a local destination and restore leftovers inside the
   assert.ok(Math.abs(sizes[1] - sizes[0]) < 64, `sizes ${sizes}`);
   const verify = assertOk(await s.run(["verify", "svc"]));
   assert.match(verify.stdout, /intact — 2 entries/); // "./" and keep.txt
+  // A full restore over the service path would replace the backups themselves: refused.
+  const restore = await s.run(["restore", "svc", "--backup", "latest", "--yes"]);
+  assert.equal(restore.code, 2, restore.stderr);
+  assert.match(restore.stderr, /dest \(a destination or the staging directory\) is inside/);
+  assert.equal((await findArchives(`${data}/dest`, "svc")).length, 2);
 });
 
 Deno.test("a service that fails completely makes the run fail, even if others succeed", async () => {

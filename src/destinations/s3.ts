@@ -31,8 +31,11 @@ import {
   type StoredArchive,
 } from "./destination.ts";
 
-const PART_SIZE = 16 * 1024 * 1024;
-const PARALLEL_PARTS = 4;
+/** S3 allows 10,000 parts: parts grow for archives beyond ~80 GB. */
+const MIN_PART_SIZE = 8 * 1024 * 1024;
+const MAX_PARTS = 9_000;
+/** Parts in flight; each is buffered in memory, so this bounds the upload's memory. */
+const PARALLEL_PARTS = 3;
 
 export class S3Destination implements Destination {
   readonly name = "s3";
@@ -130,7 +133,7 @@ export class S3Destination implements Destination {
         Body: createReadStream(sourcePath, { highWaterMark: 1024 * 1024 }),
         ContentType: "application/octet-stream",
       },
-      partSize: PART_SIZE,
+      partSize: Math.max(MIN_PART_SIZE, Math.ceil(size / MAX_PARTS)),
       queueSize: PARALLEL_PARTS,
       // On failure lib-storage aborts the multipart upload, so no parts linger.
       leavePartsOnError: false,

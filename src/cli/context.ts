@@ -31,7 +31,7 @@ export interface Context {
 export async function openContext(options: GlobalOptions): Promise<Context> {
   const config = await loadConfig({ path: options.config });
   const log = stderrLogger(options.quiet);
-  return { config, log, destinations: openDestinations(config, (m) => log.warn(m)) };
+  return { config, log, destinations: await openDestinations(config, (m) => log.warn(m)) };
 }
 
 export function readKey(config: Config): Promise<MasterKey> {

@@ -122,7 +122,12 @@ export async function setup(
     config,
     keyFile,
     dest,
-    run: (args, options) => packrat(["--config", config, ...args], options),
+    // Locks go to a state directory of the test's own, so parallel runs never meet.
+    run: (args, options) =>
+      packrat(["--config", config, ...args], {
+        ...options,
+        env: { STATE_DIRECTORY: `${dir}/state`, ...options?.env },
+      }),
   };
 }
 

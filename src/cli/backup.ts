@@ -1,9 +1,9 @@
 /** `packrat backup <service>… | --all`: run backups now. @module */
 import type { Command } from "commander";
+import { stateDirectory } from "../backup/lock.ts";
 import { type BackupReport, runBackup } from "../backup/run.ts";
 import { closeDestinations } from "../destinations/index.ts";
-import type { ServiceConfig } from "../config/types.ts";
-import { ConfigError, ExitCode, exitCodeOf } from "../errors.ts";
+import { ExitCode, exitCodeOf } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { clearProgressLine, showProgress } from "../ui/log.ts";
 import { type Cli, openContext, readKey, selectServices } from "./context.ts";
@@ -27,12 +27,12 @@ export function registerBackup(program: Command, cli: Cli): void {
           for (const service of services) {
             signal.throwIfAborted();
             try {
-              refuseUnbuiltFeatures(service);
               const report = await runBackup(
                 {
                   ...ctx,
                   master,
                   signal,
+                  stateDir: stateDirectory(),
                   onProgress: cli.global().quiet ? undefined : (name, p) =>
                     showProgress(
                       `${name}: ${p.entries} entries, ${formatBytes(p.bytesIn)} read, ${
@@ -61,6 +61,7 @@ export function registerBackup(program: Command, cli: Cli): void {
 }
 
 function outcomeOf(report: BackupReport): number {
+  if (report.postBackupError) return ExitCode.failure;
   const failed = report.results.filter((r) => !r.ok).length;
   if (failed === 0) return ExitCode.ok;
   return failed === report.results.length ? ExitCode.destination : ExitCode.partial;
@@ -95,24 +96,8 @@ function printReport(report: BackupReport): void {
       : r.error;
     lines.push(`  ${r.destination.padEnd(width)}  ${status}  ${detail}`);
   }
-  console.log(lines.join("\n"));
-}
-
-/**
- * Stopping containers and running hooks come in a later version. Backing up without them would
- * copy a live database behind the user's back, so such services are refused, not half-done.
- */
-function refuseUnbuiltFeatures(service: ServiceConfig): void {
-  const missing = [
-    service.docker && "docker",
-    service.preBackup && "pre_backup",
-    service.postBackup && "post_backup",
-  ].filter(Boolean);
-  if (missing.length > 0) {
-    throw new ConfigError(
-      `service ${service.name} uses ${
-        missing.join(", ")
-      }, which this version of Packrat does not run yet; refusing to back it up without them`,
-    );
+  if (report.postBackupError) {
+    lines.push(`  ${report.postBackupError} (the backup itself is stored)`);
   }
+  console.log(lines.join("\n"));
 }

@@ -75,14 +75,14 @@ Deno.test("no config anywhere: the places searched are listed", async () => {
   assert.match(result.stderr, /\/etc\/packrat\/config\.yaml/);
 });
 
-Deno.test("a service using docker or hooks is refused until they are supported", async () => {
+Deno.test("a service whose container does not exist fails clearly and stores nothing", async () => {
   await using dir = await tempDir();
   await Deno.mkdir(`${dir.path}/data`);
   const s = await setup(dir.path, {
-    db: { path: `${dir.path}/data`, docker: { container: "postgres" } },
+    db: { path: `${dir.path}/data`, docker: { container: "packrat-no-such-container" } },
   });
   const result = await s.run(["backup", "db"]);
-  assert.equal(result.code, 3);
-  assert.match(result.stderr, /service db uses docker, which this version .* does not run yet/);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /no container named packrat-no-such-container/);
   assert.deepEqual([...Deno.readDirSync(s.dest)], []);
 });

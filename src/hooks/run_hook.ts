@@ -1,0 +1,101 @@
+/**
+ * `pre_backup` and `post_backup`: a shell command with its own environment, working directory
+ * and timeout. Its output goes to the log line by line. On timeout (or interrupt) the whole
+ * process group is killed, so a `pg_dump` started by the script does not outlive it.
+ *
+ * @module
+ */
+import type { HookConfig } from "../config/types.ts";
+import { PackratError } from "../errors.ts";
+import type { Logger } from "../ui/log.ts";
+
+/** A hook failed: non-zero exit, timeout, or it could not start. */
+export class HookError extends PackratError {}
+
+export async function runHook(options: {
+  hook: HookConfig;
+  /** e.g. `gitea: pre_backup`, used in log lines and errors. */
+  label: string;
+  log: Logger;
+  signal?: AbortSignal;
+}): Promise<void> {
+  const { hook, label, log, signal } = options;
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("sh", {
+      args: ["-c", hook.command],
+      cwd: hook.workingDir,
+      env: { ...hook.environment },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      // Its own process group, so the timeout can take down everything it started.
+      detached: true,
+    }).spawn();
+  } catch (error) {
+    throw new HookError(
+      `${label}: cannot start in ${hook.workingDir}: ${(error as Error).message}`,
+    );
+  }
+  let reason: string | undefined;
+  const killGroup = (why: string) => {
+    reason ??= why;
+    void killProcessGroup(child.pid);
+  };
+  const timer = setTimeout(
+    () => killGroup(`timed out after ${formatMs(hook.timeoutMs)}; killed`),
+    hook.timeoutMs,
+  );
+  const onAbort = () => killGroup("interrupted; killed");
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const [status] = await Promise.all([
+      child.status,
+      logLines(child.stdout, (line) => log.info(`${label}: ${line}`)),
+      logLines(child.stderr, (line) => log.warn(`${label}: ${line}`)),
+    ]);
+    if (reason) throw new HookError(`${label} ${reason}`);
+    if (!status.success) {
+      throw new HookError(
+        `${label} failed (exit ${status.code}${status.signal ? `, ${status.signal}` : ""})`,
+      );
+    }
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * Kills a process group. `Deno.kill` needs the run permission for every program; `sh` is the
+ * one program Packrat may run, and its `kill` builtin reaches the group.
+ */
+async function killProcessGroup(pgid: number): Promise<void> {
+  try {
+    await new Deno.Command("sh", {
+      args: ["-c", `kill -KILL -- -${pgid}`],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).output();
+  } catch {
+    // Already gone.
+  }
+}
+
+async function logLines(
+  stream: ReadableStream<Uint8Array>,
+  emit: (line: string) => void,
+): Promise<void> {
+  let rest = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    const lines = (rest + text).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) if (line.trim() !== "") emit(line);
+  }
+  if (rest.trim() !== "") emit(rest);
+}
+
+function formatMs(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}

@@ -12,6 +12,7 @@ import { UsageError } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { pickBackup, sourcesFor } from "../restore/find.ts";
 import { compileIncludes } from "../restore/include.ts";
+import { withContainersStopped } from "../backup/containers.ts";
 import { restoreBackup } from "../restore/restore.ts";
 import { resolveTarget } from "../restore/target.ts";
 import { confirm, selectBackup } from "../ui/prompts.ts";
@@ -63,7 +64,7 @@ export function registerRestore(program: Command, cli: Cli): void {
           );
           if (!ok) throw new UsageError("restore cancelled; nothing was changed");
         }
-        const report = await interruptible((signal) =>
+        const restore = (signal: AbortSignal) =>
           restoreBackup({
             sources,
             host,
@@ -73,7 +74,17 @@ export function registerRestore(program: Command, cli: Cli): void {
             include: flags.include ?? [],
             log: ctx.log,
             signal,
-          })
+          });
+        // Restoring the live data of a containerised service: its containers are stopped
+        // for the restore and started (and checked for health) afterwards, whatever happens.
+        const docker = flags.target ? undefined : service.docker;
+        const report = await interruptible((signal) =>
+          docker
+            ? withContainersStopped(
+              { docker, service: service.name, log: ctx.log },
+              () => restore(signal),
+            )
+            : restore(signal)
         );
         console.log(
           `${service.name}: restored ${row.id} from ${report.from} into ${report.target} — ${report.files} files, ${report.dirs} directories, ${report.links} links, ${

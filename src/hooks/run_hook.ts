@@ -73,7 +73,8 @@ export async function runHook(options: {
 async function killProcessGroup(pgid: number): Promise<void> {
   try {
     await new Deno.Command("sh", {
-      args: ["-c", `kill -KILL -- -${pgid}`],
+      // dash's kill builtin rejects "--"; a negative pid names the group.
+      args: ["-c", `kill -KILL -${pgid}`],
       stdin: "null",
       stdout: "null",
       stderr: "null",

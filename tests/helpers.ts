@@ -233,3 +233,25 @@ export async function findArchives(
   for await (const e of Deno.readDir(dir)) if (e.name.endsWith(".packrat")) names.push(e.name);
   return names.sort().map((n) => `${dir}/${n}`);
 }
+
+/** Names in a directory, sorted; a missing directory counts as empty. */
+export async function entries(path: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(path)) names.push(e.name);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return names.sort();
+}
+
+/** Every file under a directory, as sorted relative paths (for "nothing was uploaded"). */
+export async function filesUnder(path: string, prefix = ""): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await entries(path)) {
+    const info = await Deno.lstat(`${path}/${name}`);
+    if (info.isDirectory) out.push(...await filesUnder(`${path}/${name}`, `${prefix}${name}/`));
+    else out.push(`${prefix}${name}`);
+  }
+  return out;
+}

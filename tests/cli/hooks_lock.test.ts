@@ -8,7 +8,16 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { assertOk, type CliResult, ROOT, type Setup, setup, tempDir } from "../helpers.ts";
+import {
+  assertOk,
+  type CliResult,
+  entries,
+  filesUnder,
+  ROOT,
+  type Setup,
+  setup,
+  tempDir,
+} from "../helpers.ts";
 
 const text = new TextDecoder();
 
@@ -102,28 +111,6 @@ async function exists(path: string): Promise<boolean> {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
-}
-
-/** Names in a directory; a missing directory counts as empty. */
-async function entries(path: string): Promise<string[]> {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(path)) names.push(e.name);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return names.sort();
-}
-
-/** Every file under a directory, relative paths (for "nothing was uploaded"). */
-async function filesUnder(path: string, prefix = ""): Promise<string[]> {
-  const out: string[] = [];
-  for (const name of await entries(path)) {
-    const info = await Deno.lstat(`${path}/${name}`);
-    if (info.isDirectory) out.push(...await filesUnder(`${path}/${name}`, `${prefix}${name}/`));
-    else out.push(`${prefix}${name}`);
-  }
-  return out;
 }
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot). */

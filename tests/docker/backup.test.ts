@@ -10,7 +10,16 @@
  */
 import assert from "node:assert/strict";
 import { DockerClient } from "../../src/docker/client.ts";
-import { type CliResult, ROOT, type Setup, setup, tempDir, writeRandomFile } from "../helpers.ts";
+import {
+  type CliResult,
+  entries,
+  filesUnder,
+  ROOT,
+  type Setup,
+  setup,
+  tempDir,
+  writeRandomFile,
+} from "../helpers.ts";
 
 function dockerHost(): string {
   const host = Deno.env.get("DOCKER_HOST");
@@ -230,27 +239,6 @@ async function pollUntil(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-}
-
-async function entries(path: string): Promise<string[]> {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(path)) names.push(e.name);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return names.sort();
-}
-
-/** Every file under a directory, relative paths. */
-async function filesUnder(path: string, prefix = ""): Promise<string[]> {
-  const out: string[] = [];
-  for (const name of await entries(path)) {
-    const info = await Deno.lstat(`${path}/${name}`);
-    if (info.isDirectory) out.push(...await filesUnder(`${path}/${name}`, `${prefix}${name}/`));
-    else out.push(`${prefix}${name}`);
-  }
-  return out;
 }
 
 function run(s: Setup, state: string, args: string[]): Promise<CliResult> {

@@ -15,11 +15,3 @@ export function fromBase64(text: string): Uint8Array {
   }
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
-
-/** Constant-time comparison of two byte strings. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
-}

@@ -9,7 +9,7 @@
  */
 import { argon2id } from "hash-wasm";
 import { KeyError } from "../errors.ts";
-import { equalBytes, fromBase64, toBase64, toHex } from "./encoding.ts";
+import { fromBase64, toBase64, toHex } from "./encoding.ts";
 
 /** Argon2id parameters; the defaults use 64 MiB of memory and 3 passes. */
 export interface KdfParams {
@@ -185,9 +185,4 @@ export async function writeKeyFile(path: string, master: MasterKey, force: boole
     await Deno.remove(temp).catch(() => {});
     throw error;
   }
-}
-
-/** True when the two keys are the same. */
-export function sameKey(a: MasterKey, b: MasterKey): boolean {
-  return equalBytes(a.key, b.key);
 }

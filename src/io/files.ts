@@ -6,12 +6,6 @@ export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<vo
   while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
 }
 
-/** Synchronous `writeAll`. */
-export function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
-  let offset = 0;
-  while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
-}
-
 /** Removes a file or tree, ignoring one that is already gone. */
 export async function removeIfExists(path: string): Promise<void> {
   try {
@@ -19,18 +13,6 @@ export async function removeIfExists(path: string): Promise<void> {
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-}
-
-/** `/a/b/c` → `/a/b`. */
-export function dirname(path: string): string {
-  const i = path.replace(/\/+$/, "").lastIndexOf("/");
-  return i <= 0 ? "/" : path.slice(0, i);
-}
-
-/** `/a/b/c` → `c`. */
-export function basename(path: string): string {
-  const trimmed = path.replace(/\/+$/, "");
-  return trimmed.slice(trimmed.lastIndexOf("/") + 1);
 }
 
 /** Human-readable byte count, e.g. `1.4 GB`. */

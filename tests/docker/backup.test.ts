@@ -20,30 +20,9 @@ import {
   tempDir,
   writeRandomFile,
 } from "../helpers.ts";
-
-function dockerHost(): string {
-  const host = Deno.env.get("DOCKER_HOST");
-  if (!host?.startsWith("unix://")) {
-    throw new Error(
-      "DOCKER_HOST is not set: start a private dockerd first: " +
-        'eval "$(scripts/services/dockerd start DIR)", or run the tests through scripts/test',
-    );
-  }
-  return host;
-}
+import { docker, dockerHost } from "./support.ts";
 
 const text = new TextDecoder();
-
-/** Runs the docker CLI against the test engine (test setup and inspection only). */
-async function docker(...args: string[]): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command("docker", {
-    args: ["-H", dockerHost(), ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) throw new Error(`docker ${args.join(" ")}: ${text.decode(stderr)}`);
-  return text.decode(stdout).trim();
-}
 
 const LOOP = 'trap "exit 0" TERM; touch /data/alive; ' +
   "while true; do read up _ < /proc/uptime; echo $up >> /data/ticks; sleep 0.1; done";

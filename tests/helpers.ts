@@ -109,6 +109,7 @@ export async function setup(
         backup: {
           host: "testhost",
           staging_dir: `${dir}/staging`,
+          state_dir: `${dir}/state`,
           local: { path: dest },
           ...backupExtra,
         },
@@ -122,12 +123,8 @@ export async function setup(
     config,
     keyFile,
     dest,
-    // Locks go to a state directory of the test's own, so parallel runs never meet.
-    run: (args, options) =>
-      packrat(["--config", config, ...args], {
-        ...options,
-        env: { STATE_DIRECTORY: `${dir}/state`, ...options?.env },
-      }),
+    // Locks go to a state directory of the test's own (backup.state_dir), so runs never meet.
+    run: (args, options) => packrat(["--config", config, ...args], options),
   };
 }
 

@@ -32,7 +32,7 @@ export function registerBackup(program: Command, cli: Cli): void {
                   ...ctx,
                   master,
                   signal,
-                  stateDir: stateDirectory(),
+                  stateDir: ctx.config.backup.stateDir ?? stateDirectory(),
                   onProgress: cli.global().quiet ? undefined : (name, p) =>
                     showProgress(
                       `${name}: ${p.entries} entries, ${formatBytes(p.bytesIn)} read, ${

@@ -31,6 +31,7 @@ const BACKUP_KEYS = [
   "retain",
   "host",
   "staging_dir",
+  "state_dir",
   "concurrency",
   ...DESTINATIONS,
 ];
@@ -80,6 +81,7 @@ export function backupIn(env: ConfigEnvironment): Read<BackupSection> {
       host: optional(ctx, mapping, "host", hostName) ?? defaultHost(ctx, mapping, env.hostname),
       stagingDir: optional(ctx, mapping, "staging_dir", localPathIn(env.home)) ??
         normalizeSlashes(env.tmpdir),
+      stateDir: optional(ctx, mapping, "state_dir", localPathIn(env.home)),
       concurrency: optional(ctx, mapping, "concurrency", integer(1)) ?? 1,
       local: optional(ctx, mapping, "local", localIn(env.home)),
       s3: optional(ctx, mapping, "s3", s3In(env.home)),

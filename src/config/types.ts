@@ -107,6 +107,11 @@ export interface BackupConfig {
   readonly host: string;
   /** Where the encrypted archive is staged before upload; default: the system temp dir. */
   readonly stagingDir: string;
+  /**
+   * Where locks and the records of runs in progress live, shared by every Packrat process of
+   * the machine. Absent: the default (see `stateDirectory`), resolved when a command needs it.
+   */
+  readonly stateDir?: string;
   /** Most services the daemon backs up at once. */
   readonly concurrency: number;
   readonly local?: LocalConfig;

@@ -1,5 +1,6 @@
 /**
- * Doublestar globs for `exclude`, matched against paths relative to the service's `path`.
+ * Doublestar globs, matched against paths relative to the service's `path`: `exclude` at backup,
+ * `--include` at restore.
  *
  * `*` matches within one path segment, `**` as a whole segment matches zero or more segments,
  * `?` one character, `[abc]`/`[!a-z]` a class, `{a,b}` alternatives. Dotfiles are not special.
@@ -8,7 +9,7 @@
  *
  * @example
  * ```ts
- * const match = compileExcludes(["**\/tmp/**", "**\/*.log"]);
+ * const match = compileGlobs(["**\/tmp/**", "**\/*.log"]);
  * match("a/tmp", true); // true
  * ```
  *
@@ -69,10 +70,11 @@ function escapeRegExp(c: string): string {
   return /[.*+?^${}()|[\]\\/]/.test(c) ? `\\${c}` : c;
 }
 
-/** A predicate over (relative path, is directory) that is true for excluded entries. */
-export type ExcludeMatcher = (relativePath: string, isDirectory: boolean) => boolean;
+/** A predicate over (relative path, is directory) that is true when any pattern matches. */
+export type GlobMatcher = (relativePath: string, isDirectory: boolean) => boolean;
 
-export function compileExcludes(patterns: readonly string[]): ExcludeMatcher {
+/** Compiles patterns into one matcher; throws on the first pattern with bad syntax. */
+export function compileGlobs(patterns: readonly string[]): GlobMatcher {
   const compiled = patterns.map((p) => ({ regexp: globToRegExp(p), dirOnly: p.endsWith("/") }));
   if (compiled.length === 0) return () => false;
   return (path, isDirectory) =>

@@ -9,7 +9,7 @@
 import { ChunkEncryptor } from "../crypto/stream.ts";
 import { encodeHeader, newHeader } from "../crypto/header.ts";
 import type { MasterKey } from "../crypto/key.ts";
-import { compileExcludes } from "./glob.ts";
+import { compileGlobs } from "./glob.ts";
 import { CompressingWriter } from "./segments.ts";
 import { BLOCK, encodeEntryHeader, END_OF_ARCHIVE, padded, type TarEntry } from "./tar.ts";
 import { describe, UnreadableError, type WalkEntry, walkTree } from "./walk.ts";
@@ -66,7 +66,7 @@ export async function packArchive(options: PackOptions): Promise<PackResult> {
     );
     const progress: PackProgress = { entries: 0, bytesIn: 0, bytesOut: 0 };
     const hardLinks = new Map<string, string>();
-    const isExcluded = compileExcludes(options.exclude);
+    const isExcluded = compileGlobs(options.exclude);
     for (const entry of walkTree(options.root, isExcluded, warn, options.skip)) {
       options.signal?.throwIfAborted();
       if (await writeEntry(tar, entry, hardLinks, warn)) progress.entries++;

@@ -9,7 +9,7 @@
  * @module
  */
 import { PackratError } from "../errors.ts";
-import type { ExcludeMatcher } from "./glob.ts";
+import type { GlobMatcher } from "./glob.ts";
 
 export interface WalkEntry {
   /** Relative archive path: `./` for the root, `dir/` for directories, `dir/file` otherwise. */
@@ -30,7 +30,7 @@ export class UnreadableError extends PackratError {}
  */
 export function* walkTree(
   root: string,
-  isExcluded: ExcludeMatcher,
+  isExcluded: GlobMatcher,
   warn: (message: string) => void,
   skip: ReadonlySet<string> = new Set(),
 ): Generator<WalkEntry> {

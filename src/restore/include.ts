@@ -7,13 +7,13 @@
  *
  * @module
  */
-import { compileExcludes, type ExcludeMatcher } from "../archive/glob.ts";
+import { compileGlobs, type GlobMatcher } from "../archive/glob.ts";
 import { UsageError } from "../errors.ts";
 
 /** Compiles `--include` patterns; bad glob syntax is a usage error naming the pattern. */
-export function compileIncludes(patterns: readonly string[]): ExcludeMatcher {
+export function compileIncludes(patterns: readonly string[]): GlobMatcher {
   try {
-    return compileExcludes(patterns);
+    return compileGlobs(patterns);
   } catch (error) {
     throw new UsageError(`--include: ${(error as Error).message}`);
   }
@@ -25,7 +25,7 @@ export class Selection {
   readonly dirs = new Set<string>();
   /** How many entries (not counting the root) were selected. */
   selected = 0;
-  readonly #match?: ExcludeMatcher;
+  readonly #match?: GlobMatcher;
   readonly #patterns: readonly string[];
 
   /** With no patterns, everything is selected. */

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { compileExcludes, globToRegExp } from "../../src/archive/glob.ts";
+import { compileGlobs, globToRegExp } from "../../src/archive/glob.ts";
 
 const matches = (pattern: string, path: string, isDir = false) =>
-  compileExcludes([pattern])(path, isDir);
+  compileGlobs([pattern])(path, isDir);
 
 Deno.test("** matches any depth, including none", () => {
   assert.ok(matches("**/.git", ".git", true));

@@ -1,10 +1,11 @@
 /**
  * Walks a service's directory tree depth-first in name order, skipping excluded paths without
- * descending into excluded directories.
+ * descending into excluded directories. Excludes are matched on the directory listing, before
+ * a name is looked at, so that excluding a name is always enough to get past it.
  *
  * Synchronous on purpose: an async fs call costs ~20× a sync one here, and per-file overhead
- * dominates real trees. Entries that vanish mid-walk become warnings; anything else that cannot
- * be read is an error.
+ * dominates real trees. Entries that vanish mid-walk, and directories replaced before they are
+ * listed, become warnings; anything else that cannot be read is an error.
  *
  * @module
  */
@@ -44,9 +45,9 @@ export function* walkTree(
   yield { path: "./", absolute: root, info: rootInfo };
 
   // Each stack frame is a directory's remaining children, in reverse name order.
-  const stack: { dir: string; rel: string; names: string[] }[] = [];
+  const stack: ({ dir: string; rel: string } & Listing)[] = [];
   const listed = listDir(root, "", warn);
-  if (listed) stack.push({ dir: root, rel: "", names: listed });
+  if (listed) stack.push({ dir: root, rel: "", ...listed });
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
     const name = top.names.pop();
@@ -54,12 +55,16 @@ export function* walkTree(
       stack.pop();
       continue;
     }
+    const listedAsDir = top.dirs.has(name);
     const absolute = `${top.dir}/${name}`;
     const rel = top.rel + name;
     if (top.rel === "" && RESTORE_LEFTOVER.test(name)) {
       warn(`${absolute} is left over from an interrupted restore; not backed up (remove it)`);
       continue;
     }
+    // Before lstat: an excluded name must never be looked at (it may not even be openable), and
+    // the directory listing already says whether it is a directory.
+    if (skip.has(absolute) || isExcluded(rel, listedAsDir)) continue;
     let info: Deno.FileInfo;
     try {
       info = Deno.lstatSync(absolute);
@@ -77,30 +82,48 @@ export function* walkTree(
       }
       throw new UnreadableError(`cannot read ${absolute}: ${describe(error)}`);
     }
-    if (skip.has(absolute)) continue;
-    if (isExcluded(rel, info.isDirectory)) continue;
+    // Replaced by a directory since it was listed: directory-only patterns now apply.
+    if (info.isDirectory && !listedAsDir && isExcluded(rel, true)) continue;
     if (info.isDirectory) {
       yield { path: `${rel}/`, absolute, info };
-      const names = listDir(absolute, rel, warn);
-      if (names) stack.push({ dir: absolute, rel: `${rel}/`, names });
+      const children = listDir(absolute, rel, warn);
+      if (children) stack.push({ dir: absolute, rel: `${rel}/`, ...children });
     } else {
       yield { path: rel, absolute, info };
     }
   }
 }
 
-function listDir(dir: string, rel: string, warn: (message: string) => void): string[] | undefined {
+/** A directory's names in reverse order (the walk pops them from the end). */
+interface Listing {
+  names: string[];
+  /** The names the listing says are directories (not links to them). */
+  dirs: Set<string>;
+}
+
+function listDir(dir: string, rel: string, warn: (message: string) => void): Listing | undefined {
   const names: string[] = [];
+  const dirs = new Set<string>();
   try {
-    for (const entry of Deno.readDirSync(dir)) names.push(entry.name);
+    for (const entry of Deno.readDirSync(dir)) {
+      names.push(entry.name);
+      if (entry.isDirectory) dirs.add(entry.name);
+    }
   } catch (error) {
+    // Gone or replaced since it was looked at: like a file that vanished, not a failed backup.
     if (error instanceof Deno.errors.NotFound) {
       warn(`${dir} vanished during the backup; skipped`);
       return undefined;
     }
+    if (error instanceof Deno.errors.NotADirectory) {
+      warn(
+        `${dir} is no longer a directory (replaced during the backup); its contents were skipped`,
+      );
+      return undefined;
+    }
     throw new UnreadableError(`cannot read directory ${rel || dir}: ${describe(error)}`);
   }
-  return names.sort().reverse();
+  return { names: names.sort().reverse(), dirs };
 }
 
 export function describe(error: unknown): string {

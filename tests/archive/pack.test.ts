@@ -1,0 +1,79 @@
+/** packArchive → unpackArchive on real trees: what the walk meets while an archive is written. */
+import assert from "node:assert/strict";
+import { packArchive, type PackResult } from "../../src/archive/pack.ts";
+import type { TarEntry } from "../../src/archive/tar.ts";
+import { unpackArchive } from "../../src/archive/unpack.ts";
+import { deriveKey } from "../../src/crypto/key.ts";
+import { tempDir } from "../helpers.ts";
+
+// Cheap KDF parameters: these tests are about the archive, not about Argon2id's cost.
+const master = await deriveKey("pack", {
+  algorithm: "argon2id",
+  memoryKiB: 64,
+  iterations: 1,
+  parallelism: 1,
+  salt: new Uint8Array(16).fill(7),
+});
+
+/** Packs `root` into memory; `onProgress` runs synchronously every 256 entries. */
+async function pack(
+  root: string,
+  onProgress: (entries: number) => void = () => {},
+): Promise<{ archive: Uint8Array; result: PackResult; warnings: string[] }> {
+  const parts: Uint8Array[] = [];
+  const warnings: string[] = [];
+  const result = await packArchive({
+    root,
+    exclude: [],
+    master,
+    meta: { service: "t" },
+    sink: (bytes) => {
+      parts.push(bytes.slice());
+      return Promise.resolve();
+    },
+    warn: (message) => warnings.push(message),
+    onProgress: (progress) => onProgress(progress.entries),
+  });
+  const archive = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) (archive.set(p, offset), offset += p.length);
+  return { archive, result, warnings };
+}
+
+/** Every entry of a packed archive; unpacking verifies it end to end. */
+async function unpack(archive: Uint8Array): Promise<TarEntry[]> {
+  const entries: TarEntry[] = [];
+  await unpackArchive(ReadableStream.from([archive]), master, "test", {
+    entry(entry) {
+      entries.push(entry);
+      return undefined;
+    },
+  });
+  return entries;
+}
+
+Deno.test("a directory replaced by a file while it is archived: a warning, the archive verifies", async () => {
+  await using dir = await tempDir();
+  // "./" and f001…f254 are entries 1–255, so the directory "z/" is the 256th.
+  for (let i = 1; i <= 254; i++) {
+    await Deno.writeTextFile(`${dir.path}/f${String(i).padStart(3, "0")}`, `${i}`);
+  }
+  await Deno.mkdir(`${dir.path}/z`);
+  await Deno.writeTextFile(`${dir.path}/z/inner`, "inner");
+  const swappedAt: number[] = [];
+  const { archive, result, warnings } = await pack(dir.path, (entries) => {
+    swappedAt.push(entries);
+    // Right after "z/" went into the archive, before the walk lists it.
+    Deno.removeSync(`${dir.path}/z`, { recursive: true });
+    Deno.writeTextFileSync(`${dir.path}/z`, "now a file");
+  });
+  assert.deepEqual(swappedAt, [256]);
+  assert.equal(result.warnings, 1);
+  assert.match(warnings[0], /\/z is no longer a directory \(replaced during the backup\)/);
+  const entries = await unpack(archive);
+  assert.equal(entries.length, 256);
+  assert.deepEqual(
+    entries.slice(-2).map((e) => [e.path, e.type]),
+    [["f254", "file"], ["z/", "dir"]],
+  );
+});

@@ -131,3 +131,32 @@ export function remoteBackupConfig(
     },
   };
 }
+
+/** The synology section alone, for configs where the NAS is the only remote destination. */
+export function synologyBackupConfig(
+  s: Servers,
+  nasPath: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return remoteBackupConfig(s, "unused", nasPath, { synology: overrides }).synology as Record<
+    string,
+    unknown
+  >;
+}
+
+/**
+ * A known_hosts line for the test sshd holding only its `type` host key ("ed25519", "rsa" or
+ * "ecdsa"), as `ssh-keyscan` would write it.
+ */
+export async function hostKeyLine(s: Servers, type: "ed25519" | "rsa" | "ecdsa"): Promise<string> {
+  const [algorithm, key] = (await Deno.readTextFile(`${s.sshdDir}/ssh_host_${type}_key.pub`))
+    .trim().split(/\s+/);
+  return `[127.0.0.1]:${s.sshdPort} ${algorithm} ${key}`;
+}
+
+/** `ssh-keygen -lf`'s SHA256 fingerprint of a public key file. */
+export async function keyFingerprint(publicKeyFile: string): Promise<string> {
+  const out = await new Deno.Command("ssh-keygen", { args: ["-lf", publicKeyFile] }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout).split(/\s+/)[1];
+}

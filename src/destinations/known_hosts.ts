@@ -44,6 +44,25 @@ function hostMatches(field: string, name: string): boolean {
   return matched;
 }
 
+interface Entry {
+  readonly marker?: string;
+  readonly hosts: string;
+  readonly type: string;
+  readonly key: string;
+}
+
+/** The entries of a known_hosts file, skipping blank lines, comments and truncated lines. */
+function* entries(text: string): Generator<Entry> {
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const fields = line.split(/\s+/);
+    const marker = fields[0].startsWith("@") ? fields.shift() : undefined;
+    const [hosts, type, key] = fields;
+    if (key) yield { marker, hosts, type, key };
+  }
+}
+
 /** Checks `keyBlob` offered by `host:port` against the text of a known_hosts file. */
 export function checkKnownHosts(
   text: string,
@@ -55,13 +74,8 @@ export function checkKnownHosts(
   const offered = Buffer.from(keyBlob).toString("base64");
   let sawHost = false;
   let accepted = false;
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const fields = line.split(/\s+/);
-    const marker = fields[0].startsWith("@") ? fields.shift() : undefined;
-    const [hosts, , key] = fields;
-    if (!key || !hostMatches(hosts, name)) continue;
+  for (const { marker, hosts, key } of entries(text)) {
+    if (!hostMatches(hosts, name)) continue;
     if (marker === "@cert-authority") continue;
     if (marker === "@revoked") {
       if (key === offered) {
@@ -74,6 +88,35 @@ export function checkKnownHosts(
   }
   if (accepted) return { ok: true };
   return { ok: false, reason: sawHost ? "changed" : "unknown", fingerprint: fingerprint(keyBlob) };
+}
+
+/**
+ * ssh2's host key algorithms for each known_hosts key type, in ssh2's order of preference. An
+ * `ssh-rsa` key signs with any of the three RSA algorithms.
+ */
+const ALGORITHMS_BY_KEY_TYPE: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ["ssh-ed25519", ["ssh-ed25519"]],
+  ["ecdsa-sha2-nistp256", ["ecdsa-sha2-nistp256"]],
+  ["ecdsa-sha2-nistp384", ["ecdsa-sha2-nistp384"]],
+  ["ecdsa-sha2-nistp521", ["ecdsa-sha2-nistp521"]],
+  ["ssh-rsa", ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]],
+];
+
+/**
+ * The host key algorithms to offer `host:port` so that it shows a key known_hosts can vouch for,
+ * or undefined (ssh2's default) when the file holds no usable key for the host. Without this, a
+ * server with several host keys shows the one the client prefers (ed25519), and a file holding
+ * only its RSA or ECDSA key would make an honest server look like an impostor.
+ */
+export function hostKeyAlgorithms(text: string, host: string, port: number): string[] | undefined {
+  const name = hostName(host, port);
+  const types = new Set<string>();
+  for (const { marker, hosts, type } of entries(text)) {
+    if (marker === undefined && hostMatches(hosts, name)) types.add(type);
+  }
+  const algorithms = ALGORITHMS_BY_KEY_TYPE.filter(([type]) => types.has(type))
+    .flatMap(([, algorithms]) => algorithms);
+  return algorithms.length > 0 ? algorithms : undefined;
 }
 
 /** The user-facing explanation of a refused host key. */

@@ -2,9 +2,11 @@
  * The `synology` destination: a NAS (or any SSH server) over SFTP.
  *
  * The host key must match `host_key` or a known_hosts entry; anything else is refused with
- * the offered fingerprint. An archive is uploaded under a hidden temp name, its size checked,
- * then renamed into place, so a broken upload never looks like a backup. Relative paths start
- * at the login directory (on a Synology the SFTP root hides `/volume1`).
+ * the offered fingerprint. With known_hosts, only the key types it holds for the NAS are
+ * negotiated, so the server shows a key the file can vouch for. An archive is uploaded under a
+ * hidden temp name, its size checked, then renamed into place, so a broken upload never looks
+ * like a backup. Relative paths start at the login directory (on a Synology the SFTP root hides
+ * `/volume1`).
  *
  * @module
  */
@@ -24,6 +26,7 @@ import {
 import {
   checkKnownHosts,
   fingerprint,
+  hostKeyAlgorithms,
   type HostKeyVerdict,
   refusalMessage,
 } from "./known_hosts.ts";
@@ -78,6 +81,9 @@ export class SftpDestination implements Destination {
     }
     const passphrase = keyPassphrase ? await readSecret(keyPassphrase) : undefined;
     const knownHosts = await this.#knownHostsText();
+    const serverHostKey = this.#config.hostKey
+      ? undefined
+      : hostKeyAlgorithms(knownHosts, host, port);
     let refusal: Extract<HostKeyVerdict, { ok: false }> | undefined;
     const client = new Client();
     return await new Promise<Session>((resolve, reject) => {
@@ -122,6 +128,7 @@ export class SftpDestination implements Destination {
           passphrase,
           readyTimeout: CONNECT_TIMEOUT_MS,
           keepaliveInterval: 15_000,
+          algorithms: serverHostKey ? { serverHostKey } : undefined,
           hostVerifier: (key: Uint8Array) => {
             const verdict = this.#verifyHostKey(key, knownHosts);
             if (!verdict.ok) refusal = verdict;

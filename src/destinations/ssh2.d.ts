@@ -38,6 +38,7 @@ export interface ConnectConfig {
   readyTimeout?: number;
   keepaliveInterval?: number;
   hostVerifier?: (key: Uint8Array) => boolean;
+  algorithms?: { serverHostKey?: string[] };
 }
 
 export class Client {

@@ -3,6 +3,7 @@ import { createHash, createHmac } from "node:crypto";
 import {
   checkKnownHosts,
   fingerprint,
+  hostKeyAlgorithms,
   refusalMessage,
 } from "../../src/destinations/known_hosts.ts";
 
@@ -52,4 +53,43 @@ Deno.test("hashed entries, wildcards, negation and @revoked", () => {
   const revoked = `@revoked * ssh-ed25519 ${b64(key)}\nnas ssh-ed25519 ${b64(key)}`;
   const verdict = checkKnownHosts(revoked, "nas", 22, key);
   assert.equal(!verdict.ok && verdict.reason, "revoked");
+});
+
+const RSA = ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
+
+Deno.test("host key algorithms: only the types the file holds for the host, in ssh2's order", () => {
+  const text = [
+    `[nas]:2222 ssh-rsa ${b64(key)}`,
+    `[nas]:2222 ecdsa-sha2-nistp384 ${b64(key)}`,
+    `[other]:2222 ssh-ed25519 ${b64(key)}`,
+    `nas ecdsa-sha2-nistp256 ${b64(key)}`,
+  ].join("\n");
+  assert.deepEqual(hostKeyAlgorithms(text, "nas", 2222), ["ecdsa-sha2-nistp384", ...RSA]);
+  assert.deepEqual(hostKeyAlgorithms(text, "nas", 22), ["ecdsa-sha2-nistp256"]);
+  assert.deepEqual(hostKeyAlgorithms(text, "other", 2222), ["ssh-ed25519"]);
+});
+
+Deno.test("host key algorithms: no usable entry for the host leaves ssh2's default", () => {
+  const text = `nas ssh-ed25519 ${b64(key)}\n# [nas]:2222 ssh-rsa ${b64(key)}\n`;
+  assert.equal(hostKeyAlgorithms(text, "nas", 2222), undefined);
+  assert.equal(hostKeyAlgorithms("", "nas", 22), undefined);
+  // A type ssh2 cannot negotiate (security keys) says nothing about what the server offers.
+  assert.equal(
+    hostKeyAlgorithms(`nas sk-ssh-ed25519@openssh.com ${b64(key)}`, "nas", 22),
+    undefined,
+  );
+});
+
+Deno.test("host key algorithms: hashed and wildcard entries count, @revoked and @cert-authority do not", () => {
+  const salt = Buffer.from("0123456789abcdefghij");
+  const hash = createHmac("sha1", salt).update("[nas]:2200").digest("base64");
+  const text = [
+    `|1|${salt.toString("base64")}|${hash} ecdsa-sha2-nistp521 ${b64(key)}`,
+    `*.lan,!evil.lan ssh-rsa ${b64(key)}`,
+    `@revoked [nas]:2200 ssh-ed25519 ${b64(other)}`,
+    `@cert-authority [nas]:2200 ssh-rsa ${b64(other)}`,
+  ].join("\n");
+  assert.deepEqual(hostKeyAlgorithms(text, "nas", 2200), ["ecdsa-sha2-nistp521"]);
+  assert.deepEqual(hostKeyAlgorithms(text, "box.lan", 22), RSA);
+  assert.equal(hostKeyAlgorithms(text, "evil.lan", 22), undefined);
 });

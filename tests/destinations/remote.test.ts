@@ -22,6 +22,7 @@ import {
   remoteBackupConfig,
   s3Client,
   servers,
+  synologyBackupConfig,
   tempBucket,
 } from "../remote.ts";
 
@@ -181,9 +182,7 @@ Deno.test("a wrong or unknown host key is refused and the offered fingerprint sh
   await Deno.writeTextFile(`${dir.path}/empty_known_hosts`, "");
   for (const synology of [{ host_key: wrong }, { known_hosts: `${dir.path}/empty_known_hosts` }]) {
     const s = await setup(dir.path, { svc: { path: `${dir.path}/data` } }, {
-      synology:
-        (remoteBackupConfig(srv, "unused", "unused", { synology }) as Record<string, unknown>)
-          .synology,
+      synology: synologyBackupConfig(srv, "unused", synology),
     });
     const result = await s.run(["backup", "svc"]);
     assert.equal(result.code, 6, result.stderr);
@@ -200,14 +199,12 @@ Deno.test("a passphrase-protected key works; the right pinned fingerprint is acc
   await Deno.writeTextFile(`${dir.path}/data/f`, "x");
   const real = (await Deno.readTextFile(`${srv.sshdDir}/host_key_sha256`)).trim();
   const s = await setup(dir.path, { svc: { path: `${dir.path}/data` } }, {
-    synology: (remoteBackupConfig(srv, "unused", nas.relative, {
-      synology: {
-        key_file: `${srv.sshdDir}/client_rsa_pass`,
-        key_passphrase_file: `${srv.sshdDir}/client_rsa_pass.passphrase`,
-        known_hosts: undefined,
-        host_key: real,
-      },
-    }) as Record<string, unknown>).synology,
+    synology: synologyBackupConfig(srv, nas.relative, {
+      key_file: `${srv.sshdDir}/client_rsa_pass`,
+      key_passphrase_file: `${srv.sshdDir}/client_rsa_pass.passphrase`,
+      known_hosts: undefined,
+      host_key: real,
+    }),
   });
   const out = assertOk(await s.run(["backup", "svc"]));
   assert.match(out.stdout, /synology\s+ok/);

@@ -1,0 +1,59 @@
+/**
+ * The synology destination through the CLI against the real test sshd: host key types taken
+ * from known_hosts, key and passphrase problems, the stored archive's mode.
+ */
+import assert from "node:assert/strict";
+import { assertOk, setup, tempDir } from "../helpers.ts";
+import { hostKeyLine, keyFingerprint, nasDir, servers, synologyBackupConfig } from "../remote.ts";
+
+const srv = servers();
+const idOf = (stdout: string) => /backup (\d{8}T\d{6}\.\d{3}Z)/.exec(stdout)![1];
+
+async function dataDir(root: string): Promise<string> {
+  await Deno.mkdir(`${root}/data`);
+  await Deno.writeTextFile(`${root}/data/f`, "sftp\n");
+  return `${root}/data`;
+}
+
+async function sshKeygen(...args: string[]): Promise<void> {
+  const out = await new Deno.Command("ssh-keygen", { args, stdout: "null", stderr: "piped" })
+    .output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+}
+
+for (const type of ["ecdsa", "rsa"] as const) {
+  Deno.test(`a known_hosts holding only the server's ${type} key: the backup connects and stores`, async () => {
+    await using dir = await tempDir();
+    await using nas = await nasDir();
+    const knownHosts = `${dir.path}/known_hosts`;
+    await Deno.writeTextFile(knownHosts, `${await hostKeyLine(srv, type)}\n`);
+    if (type === "rsa") await sshKeygen("-H", "-f", knownHosts); // hashed, as Debian's ssh writes
+    const s = await setup(dir.path, { svc: { path: await dataDir(dir.path) } }, {
+      synology: synologyBackupConfig(srv, nas.relative, { known_hosts: knownHosts }),
+    });
+    const out = assertOk(await s.run(["backup", "svc"]));
+    assert.match(out.stdout, /\n {2}synology\s+ok/);
+    const stored = [...Deno.readDirSync(`${nas.absolute}/testhost/svc`)].map((e) => e.name);
+    assert.deepEqual(stored, [`${idOf(out.stdout)}.packrat`]);
+  });
+}
+
+Deno.test("an ECDSA-only known_hosts with another ECDSA key: refused as changed, the server's ECDSA fingerprint shown", async () => {
+  await using dir = await tempDir();
+  await sshKeygen("-q", "-t", "ecdsa", "-N", "", "-f", `${dir.path}/impostor`);
+  const [algorithm, key] = (await Deno.readTextFile(`${dir.path}/impostor.pub`)).split(/\s+/);
+  const knownHosts = `${dir.path}/known_hosts`;
+  await Deno.writeTextFile(knownHosts, `[127.0.0.1]:${srv.sshdPort} ${algorithm} ${key}\n`);
+  const offered = await keyFingerprint(`${srv.sshdDir}/ssh_host_ecdsa_key.pub`);
+  const s = await setup(dir.path, { svc: { path: await dataDir(dir.path) } }, {
+    synology: synologyBackupConfig(srv, "unused", { known_hosts: knownHosts }),
+  });
+  const result = await s.run(["backup", "svc"]);
+  assert.equal(result.code, 6, result.stderr);
+  assert.match(
+    result.stdout,
+    /synology\s+FAILED\s+synology: host key of 127\.0\.0\.1:\d+ does not match/,
+  );
+  assert.ok(result.stdout.includes(offered), `${offered} in ${result.stdout}`);
+  assert.doesNotMatch(result.stderr, /retrying/);
+});

@@ -50,7 +50,16 @@ function segmentToRegExp(segment: string, pattern: string): string {
       let body = segment.slice(i + 1, end);
       const negate = body[0] === "!" || body[0] === "^";
       if (negate) body = body.slice(1);
-      out += `[${negate ? "^/" : ""}${body.replace(/[\\\]]/g, "\\$&")}]`;
+      const regexpClass = `[${negate ? "^/" : ""}${body.replace(/[\\\]]/g, "\\$&")}]`;
+      try {
+        new RegExp(regexpClass, "u");
+      } catch {
+        // e.g. a range written backwards, [z-a]
+        throw new Error(
+          `invalid character class "${segment.slice(i, end + 1)}" in pattern "${pattern}"`,
+        );
+      }
+      out += regexpClass;
       i = end;
     } else if (c === "{") {
       braces++;

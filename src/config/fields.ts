@@ -1,6 +1,7 @@
 /** @module Readers for the kinds of value Packrat's config uses in several places. */
 
 import type { Node } from "yaml";
+import { globToRegExp } from "../archive/glob.ts";
 import { parseSchedule } from "./cron.ts";
 import { localPath } from "./paths.ts";
 import {
@@ -72,6 +73,22 @@ export const schedule: Read<string> = (ctx, entry) => {
     report(ctx, valueNode(entry), `${entry.path}: ${(error as Error).message}`);
     return undefined;
   }
+};
+
+/**
+ * A glob as `exclude` takes it, compiled by the same code the backup uses, so that a bad pattern
+ * is a config error before anything runs rather than a failure halfway through a backup.
+ */
+export const globPattern: Read<string> = (ctx, entry) => {
+  const value = text()(ctx, entry);
+  if (value === undefined) return undefined;
+  try {
+    globToRegExp(value);
+  } catch (error) {
+    report(ctx, valueNode(entry), `${entry.path}: ${(error as Error).message}`);
+    return undefined;
+  }
+  return value;
 };
 
 /** An IANA time zone, returned in its canonical spelling ("europe/berlin" → "Europe/Berlin"). */

@@ -299,20 +299,25 @@ export function oneOf<T extends string>(choices: readonly T[]): Read<T> {
   };
 }
 
+/** A list whose items `readItem` reads, each named `path[index]` in messages. */
+export function listOf<T>(readItem: Read<T>): Read<T[]> {
+  return (ctx, entry) => {
+    const node = entry.value;
+    if (!isSeq(node)) {
+      report(ctx, valueNode(entry), `${entry.path} must be a list, not ${describe(node)}`);
+      return undefined;
+    }
+    const items = node.items.map((item, index): Entry => {
+      const value = resolve(ctx, item);
+      return { path: `${entry.path}[${index}]`, key: value ?? node, value };
+    });
+    const values = items.map((item) => readItem(ctx, item));
+    return values.every((value) => value !== undefined) ? values as T[] : undefined;
+  };
+}
+
 /** A list of non-empty strings. */
-export const stringList: Read<string[]> = (ctx, entry) => {
-  const node = entry.value;
-  if (!isSeq(node)) {
-    report(ctx, valueNode(entry), `${entry.path} must be a list, not ${describe(node)}`);
-    return undefined;
-  }
-  const items = node.items.map((item, index): Entry => {
-    const value = resolve(ctx, item);
-    return { path: `${entry.path}[${index}]`, key: value ?? node, value };
-  });
-  const values = items.map((item) => text()(ctx, item));
-  return values.every((value) => value !== undefined) ? values : undefined;
-};
+export const stringList: Read<string[]> = listOf(text());
 
 // setTimeout cannot wait longer than 2^31 - 1 ms: Deno fires a longer timeout at once, which
 // would make a generous hook timeout kill the hook immediately.

@@ -1,6 +1,7 @@
 /** @module Reads `services`: path, schedule, containers, hooks and retention of each service. */
 
 import {
+  globPattern,
   isPathSegment,
   laterKey,
   localPathIn,
@@ -14,6 +15,7 @@ import {
   duration,
   type Entry,
   isSet,
+  listOf,
   type Mapping,
   optional,
   type Read,
@@ -98,7 +100,7 @@ function readService(
     schedule: optional(ctx, mapping, "schedule", schedule),
     timezone: optional(ctx, mapping, "timezone", timeZone),
     docker: optional(ctx, mapping, "docker", docker),
-    exclude: optional(ctx, mapping, "exclude", stringList) ?? [],
+    exclude: optional(ctx, mapping, "exclude", listOf(globPattern)) ?? [],
     retention: retentionField(ctx, mapping) ?? defaults.retention,
     preBackup: optional(ctx, mapping, "pre_backup", hook),
     postBackup: optional(ctx, mapping, "post_backup", hook),

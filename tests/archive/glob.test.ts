@@ -52,3 +52,11 @@ Deno.test("bad patterns are rejected with the pattern named", () => {
   assert.throws(() => globToRegExp("{a,b"), /unclosed "\{"/);
   assert.throws(() => globToRegExp("/"), /empty pattern/);
 });
+
+Deno.test("a character class that is not valid is rejected, not passed on to RegExp", () => {
+  assert.throws(
+    () => globToRegExp("file[z-a]"),
+    /invalid character class "\[z-a\]" in pattern "file\[z-a\]"/,
+  );
+  assert.ok(globToRegExp("[!a-z]x").test("Bx"));
+});

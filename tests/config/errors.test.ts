@@ -313,6 +313,24 @@ Deno.test("hook environment values must be scalars with valid names", () => {
   ]);
 });
 
+Deno.test("bad exclude globs are reported at the list item, naming the pattern", () => {
+  const service = `    path: /srv/app
+    exclude:
+      - "**/*.log"
+      - "[abc"
+      - "ok/**"
+      - "{a,b"
+`;
+  assert.deepEqual(problems(withService(service)), [
+    'packrat.yaml:8:9: services.app.exclude[1]: unclosed "[" in pattern "[abc"',
+    'packrat.yaml:10:9: services.app.exclude[3]: unclosed "{" in pattern "{a,b"',
+  ]);
+  assert.deepEqual(problems(withService('    path: /srv/app\n    exclude: [a, "/", "[z-a]"]\n')), [
+    'packrat.yaml:6:18: services.app.exclude[1]: empty pattern "/"',
+    'packrat.yaml:6:23: services.app.exclude[2]: invalid character class "[z-a]" in pattern "[z-a]"',
+  ]);
+});
+
 Deno.test("s3 credentials come in pairs and the endpoint must be a URL", () => {
   const half = "  s3:\n    bucket: b\n    secret_access_key_file: /run/secrets/key\n";
   assert.deepEqual(problems(withBackup(half)), [

@@ -12,6 +12,7 @@ import {
 } from "./fields.ts";
 import { notifyIn } from "./notify.ts";
 import {
+  childPath,
   duration,
   type Entry,
   isSet,
@@ -32,6 +33,7 @@ import type {
   HookConfig,
   NotifyConfig,
   RetentionPolicy,
+  Secret,
   ServiceConfig,
 } from "./types.ts";
 
@@ -153,36 +155,65 @@ function hookIn(home: string, servicePath: string): Read<HookConfig> {
     if (!mapping) return undefined;
     const command = required(ctx, mapping, "command", text());
     const workingDir = optional(ctx, mapping, "working_dir", localPathIn(home));
-    const environment = optional(ctx, mapping, "environment", environmentVariables);
+    const environment = optional(ctx, mapping, "environment", environmentVariables(home));
     const timeoutMs = optional(ctx, mapping, "timeout", duration());
     return command === undefined ? undefined : {
       command,
       workingDir: workingDir ?? servicePath,
-      environment: environment ?? {},
+      environment: environment?.plain ?? {},
+      secretEnvironment: environment?.secret ?? {},
       timeoutMs: timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
     };
   };
 }
 
-/** Variable names and values; numbers and booleans become the text written in the file. */
-const environmentVariables: Read<Record<string, string>> = (ctx, entry) => {
-  const mapping = readMapping(ctx, entry);
-  if (!mapping) return undefined;
-  const variables: Record<string, string> = {};
-  for (const [name, variable] of mapping.entries) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      report(
-        ctx,
-        variable.key,
-        `${entry.path}: "${name}" is not a valid variable name (letters, digits and _)`,
-      );
+interface HookEnvironment {
+  plain: Record<string, string>;
+  secret: Record<string, Secret>;
+}
+
+/**
+ * Variable names and values; numbers and booleans become the text written in the file.
+ * `X_file: PATH` sets `X` to the content of PATH, as for every other secret. Only the lowercase
+ * suffix counts: `POSTGRES_PASSWORD_FILE` is a plain variable, as Docker images use it.
+ */
+function environmentVariables(home: string): Read<HookEnvironment> {
+  return (ctx, entry) => {
+    const mapping = readMapping(ctx, entry);
+    if (!mapping) return undefined;
+    const variables: HookEnvironment = { plain: {}, secret: {} };
+    for (const [key, variable] of mapping.entries) {
+      const name = key.endsWith(SECRET_SUFFIX) ? key.slice(0, -SECRET_SUFFIX.length) : key;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        report(
+          ctx,
+          variable.key,
+          `${entry.path}: "${key}" is not a valid variable name (letters, digits and _)`,
+        );
+        continue;
+      }
+      if (variable.value === null) {
+        report(ctx, variable.key, `${variable.path} has no value (write "" for an empty one)`);
+        continue;
+      }
+      if (name === key) {
+        const value = text({ allowEmpty: true, withBooleans: true })(ctx, variable);
+        if (value !== undefined) variables.plain[name] = value;
+        continue;
+      }
+      if (isSet(mapping, name)) {
+        report(
+          ctx,
+          laterKey(mapping, name, key),
+          `set ${childPath(entry.path, name)} or ${variable.path}, not both`,
+        );
+        continue;
+      }
+      const path = localPathIn(home)(ctx, variable);
+      if (path !== undefined) variables.secret[name] = { kind: "file", path, key: variable.path };
     }
-    if (variable.value === null) {
-      report(ctx, variable.key, `${variable.path} has no value (write "" for an empty one)`);
-      continue;
-    }
-    const value = text({ allowEmpty: true, withBooleans: true })(ctx, variable);
-    if (value !== undefined) variables[name] = value;
-  }
-  return variables;
-};
+    return variables;
+  };
+}
+
+const SECRET_SUFFIX = "_file";

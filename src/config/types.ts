@@ -32,6 +32,8 @@ export interface HookConfig {
   /** Absolute; defaults to the service's path. */
   readonly workingDir: string;
   readonly environment: Readonly<Record<string, string>>;
+  /** Variables set from a file (`X_file: PATH` sets `X`), read each time the hook runs. */
+  readonly secretEnvironment: Readonly<Record<string, Secret>>;
   readonly timeoutMs: number;
 }
 

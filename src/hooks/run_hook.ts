@@ -1,12 +1,14 @@
 /**
- * `pre_backup` and `post_backup`: a shell command with its own environment, working directory
- * and timeout. Its output goes to the log line by line. On timeout (or interrupt) the whole
- * process group is killed, so a `pg_dump` started by the script does not outlive it.
+ * `pre_backup` and `post_backup`: a shell command with its own environment (secrets read from
+ * their files just before it starts), working directory and timeout. Its output goes to the log
+ * line by line. On timeout (or interrupt) the whole process group is killed, so a `pg_dump`
+ * started by the script does not outlive it.
  *
  * @module
  */
+import { readSecret } from "../config/secrets.ts";
 import type { HookConfig } from "../config/types.ts";
-import { PackratError } from "../errors.ts";
+import { ConfigError, PackratError } from "../errors.ts";
 import type { Logger } from "../ui/log.ts";
 
 /** A hook failed: non-zero exit, timeout, or it could not start. */
@@ -20,12 +22,13 @@ export async function runHook(options: {
   signal?: AbortSignal;
 }): Promise<void> {
   const { hook, label, log, signal } = options;
+  const env = { ...hook.environment, ...await readSecretEnvironment(hook, label) };
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("sh", {
       args: ["-c", hook.command],
       cwd: hook.workingDir,
-      env: { ...hook.environment },
+      env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -64,6 +67,27 @@ export async function runHook(options: {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/**
+ * The `X_file` variables, read now so that a rotated secret is picked up without a restart.
+ * A secret that cannot be read stops the hook before it starts: running `pg_dump` without its
+ * password would only fail later, less clearly.
+ */
+async function readSecretEnvironment(
+  hook: HookConfig,
+  label: string,
+): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  for (const [name, secret] of Object.entries(hook.secretEnvironment)) {
+    try {
+      env[name] = await readSecret(secret);
+    } catch (error) {
+      // readSecret's messages name the key and the file, never the content.
+      throw new ConfigError(`${label} was not run: ${(error as Error).message}`);
+    }
+  }
+  return env;
 }
 
 /**

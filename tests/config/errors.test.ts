@@ -331,6 +331,29 @@ Deno.test("bad exclude globs are reported at the list item, naming the pattern",
   ]);
 });
 
+Deno.test("hook environment: X_file reads X from a file; X and X_file together are an error", () => {
+  const service = `    path: /srv/app
+    pre_backup:
+      command: pg_dumpall
+      environment:
+        PGPASSWORD: inline
+        PGPASSWORD_file: /run/secrets/pg
+        TOKEN_file: relative/path
+        _file: /run/secrets/x
+        EMPTY_file:
+`;
+  assert.deepEqual(problems(withService(service)), [
+    "packrat.yaml:10:9: set services.app.pre_backup.environment.PGPASSWORD or " +
+    "services.app.pre_backup.environment.PGPASSWORD_file, not both",
+    'packrat.yaml:11:21: services.app.pre_backup.environment.TOKEN_file: "relative/path" must be ' +
+    "an absolute path or start with ~/",
+    'packrat.yaml:12:9: services.app.pre_backup.environment: "_file" is not a valid variable name ' +
+    "(letters, digits and _)",
+    'packrat.yaml:13:9: services.app.pre_backup.environment.EMPTY_file has no value (write "" for ' +
+    "an empty one)",
+  ]);
+});
+
 Deno.test("s3 credentials come in pairs and the endpoint must be a URL", () => {
   const half = "  s3:\n    bucket: b\n    secret_access_key_file: /run/secrets/key\n";
   assert.deepEqual(problems(withBackup(half)), [

@@ -154,6 +154,7 @@ Deno.test("the specification example loads with the expected resolved values", (
     command: "pg_dumpall -U postgres > /var/lib/postgres/backups/dump.sql",
     workingDir: "/var/lib/postgres",
     environment: { PGPASSWORD: "your-password" },
+    secretEnvironment: {},
     timeoutMs: 1_800_000,
   });
   assert.deepEqual(postgres.retention, { kind: "count", keep: 30 });

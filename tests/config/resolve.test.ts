@@ -217,9 +217,43 @@ backup: { local: { path: /mnt } }
     command: "echo done",
     workingDir: "/srv/db",
     environment: { PORT: "05432", VERBOSE: "true", RATIO: "1.0", EMPTY: "" },
+    secretEnvironment: {},
     timeoutMs: 300_000,
   });
   assert.equal(service(config, "db").preBackup, undefined);
+});
+
+Deno.test("hooks: X_file is a secret read when the hook runs; only lowercase _file counts", () => {
+  const config = load(`encryption: { key_file: /k }
+services:
+  db:
+    path: /srv/db
+    pre_backup:
+      command: pg_dumpall
+      environment:
+        PGPASSWORD_file: /run/secrets/pg
+        TOKEN_file: ~/token
+        POSTGRES_PASSWORD_FILE: /run/secrets/postgres
+        PGUSER: postgres
+backup: { local: { path: /mnt } }
+`);
+  const hook = service(config, "db").preBackup;
+  assert.deepEqual(hook?.environment, {
+    POSTGRES_PASSWORD_FILE: "/run/secrets/postgres",
+    PGUSER: "postgres",
+  });
+  assert.deepEqual(hook?.secretEnvironment, {
+    PGPASSWORD: {
+      kind: "file",
+      path: "/run/secrets/pg",
+      key: "services.db.pre_backup.environment.PGPASSWORD_file",
+    },
+    TOKEN: {
+      kind: "file",
+      path: "/home/ann/token",
+      key: "services.db.pre_backup.environment.TOKEN_file",
+    },
+  });
 });
 
 Deno.test("schedules: names, ranges, steps, lists and nicknames; time zones canonical", () => {

@@ -6,7 +6,7 @@
  * negotiated, so the server shows a key the file can vouch for. An archive is uploaded under a
  * hidden temp name, its size checked, then renamed into place, so a broken upload never looks
  * like a backup. Relative paths start at the login directory (on a Synology the SFTP root hides
- * `/volume1`).
+ * `/volume1`). A key that cannot be read or decrypted is a permanent error.
  *
  * @module
  */
@@ -79,7 +79,12 @@ export class SftpDestination implements Destination {
     } catch (error) {
       throw this.#fail(`cannot read key_file ${keyFile}`, error, true);
     }
-    const passphrase = keyPassphrase ? await readSecret(keyPassphrase) : undefined;
+    let passphrase: string | undefined;
+    try {
+      passphrase = keyPassphrase ? await readSecret(keyPassphrase) : undefined;
+    } catch (error) {
+      throw this.#fail(`cannot read the passphrase of key_file ${keyFile}`, error, true);
+    }
     const knownHosts = await this.#knownHostsText();
     const serverHostKey = this.#config.hostKey
       ? undefined
@@ -136,10 +141,31 @@ export class SftpDestination implements Destination {
           },
         });
       } catch (error) {
-        // ssh2 throws synchronously for a key it cannot parse or decrypt.
-        fail(error);
+        // ssh2 throws synchronously only for its configuration, above all a key it cannot parse
+        // or decrypt: nothing a retry changes.
+        client.end();
+        const reason = error instanceof Error ? error.message : String(error);
+        const message = /privateKey/.test(reason)
+          ? this.#keyProblem(reason.replace(/^Cannot parse privateKey: /, ""))
+          : `cannot connect to ${host}:${port}: ${reason}`;
+        reject(new DestinationError(this.name, message, { cause: error, permanent: true }));
       }
     });
+  }
+
+  /** What ssh2's complaint about the private key means for the user; never quotes a secret. */
+  #keyProblem(reason: string): string {
+    const { keyFile, keyPassphrase } = this.#config;
+    if (/no passphrase given/i.test(reason)) {
+      return `key_file ${keyFile} is encrypted: set key_passphrase or key_passphrase_file`;
+    }
+    if (keyPassphrase && /passphrase|decrypt/i.test(reason)) {
+      const source = keyPassphrase.kind === "file"
+        ? `${keyPassphrase.key} (${keyPassphrase.path})`
+        : keyPassphrase.key;
+      return `cannot decrypt key_file ${keyFile} with ${source}: wrong passphrase`;
+    }
+    return `cannot use key_file ${keyFile}: ${reason}`;
   }
 
   async #knownHostsText(): Promise<string> {

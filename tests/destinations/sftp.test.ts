@@ -57,3 +57,71 @@ Deno.test("an ECDSA-only known_hosts with another ECDSA key: refused as changed,
   assert.ok(result.stdout.includes(offered), `${offered} in ${result.stdout}`);
   assert.doesNotMatch(result.stderr, /retrying/);
 });
+
+const passphrase = async () =>
+  (await Deno.readTextFile(`${srv.sshdDir}/client_rsa_pass.passphrase`)).trim();
+
+Deno.test("a wrong key passphrase is permanent: exit 5, not retried, the passphrase never printed", async () => {
+  await using dir = await tempDir();
+  const wrong = "not-the-passphrase-2718281828";
+  const s = await setup(dir.path, { svc: { path: await dataDir(dir.path) } }, {
+    local: undefined,
+    synology: synologyBackupConfig(srv, "unused", {
+      key_file: `${srv.sshdDir}/client_rsa_pass`,
+      key_passphrase: wrong,
+    }),
+  });
+  const result = await s.run(["backup", "svc"]);
+  assert.equal(result.code, 5, `${result.stdout}\n${result.stderr}`);
+  assert.match(result.stdout, /synology\s+FAILED\s+synology: .*key_file .*client_rsa_pass/);
+  assert.match(result.stdout, /key_passphrase/);
+  assert.doesNotMatch(result.stderr, /retrying/);
+  for (const secret of [wrong, await passphrase()]) {
+    assert.ok(!result.stdout.includes(secret) && !result.stderr.includes(secret));
+  }
+});
+
+Deno.test("a wrong key_passphrase_file: named in the message, its content never printed", async () => {
+  await using dir = await tempDir();
+  const wrong = "also-not-the-passphrase-1414213562";
+  await Deno.writeTextFile(`${dir.path}/passphrase`, `${wrong}\n`);
+  const s = await setup(dir.path, { svc: { path: await dataDir(dir.path) } }, {
+    synology: synologyBackupConfig(srv, "unused", {
+      key_file: `${srv.sshdDir}/client_rsa_pass`,
+      key_passphrase_file: `${dir.path}/passphrase`,
+    }),
+  });
+  const result = await s.run(["backup", "svc"]);
+  assert.equal(result.code, 6, `${result.stdout}\n${result.stderr}`);
+  assert.match(result.stdout, /synology\s+FAILED\s+synology: .*key_file .*client_rsa_pass/);
+  assert.match(result.stdout, /key_passphrase_file/);
+  assert.doesNotMatch(result.stderr, /retrying/);
+  assert.ok(!result.stdout.includes(wrong) && !result.stderr.includes(wrong));
+});
+
+Deno.test("an encrypted key without a passphrase is permanent and says to set key_passphrase", async () => {
+  await using dir = await tempDir();
+  const s = await setup(dir.path, { svc: { path: await dataDir(dir.path) } }, {
+    synology: synologyBackupConfig(srv, "unused", { key_file: `${srv.sshdDir}/client_rsa_pass` }),
+  });
+  const result = await s.run(["backup", "svc"]);
+  assert.equal(result.code, 6, `${result.stdout}\n${result.stderr}`);
+  assert.match(result.stdout, /synology\s+FAILED\s+synology: .*key_file .*client_rsa_pass/);
+  assert.match(result.stdout, /key_passphrase/);
+  assert.match(result.stdout, /\n {2}local\s+ok/);
+  assert.doesNotMatch(result.stderr, /retrying/);
+  assert.ok(!result.stdout.includes(await passphrase()));
+});
+
+Deno.test("a key file that is not a private key is permanent and names key_file", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(`${dir.path}/not_a_key`, "-----BEGIN NONSENSE-----\nAAAA\n");
+  const s = await setup(dir.path, { svc: { path: await dataDir(dir.path) } }, {
+    local: undefined,
+    synology: synologyBackupConfig(srv, "unused", { key_file: `${dir.path}/not_a_key` }),
+  });
+  const result = await s.run(["backup", "svc"]);
+  assert.equal(result.code, 5, `${result.stdout}\n${result.stderr}`);
+  assert.match(result.stdout, /synology\s+FAILED\s+synology: .*key_file .*not_a_key/);
+  assert.doesNotMatch(result.stderr, /retrying/);
+});

@@ -4,9 +4,9 @@
  * The host key must match `host_key` or a known_hosts entry; anything else is refused with
  * the offered fingerprint. With known_hosts, only the key types it holds for the NAS are
  * negotiated, so the server shows a key the file can vouch for. An archive is uploaded under a
- * hidden temp name, its size checked, then renamed into place, so a broken upload never looks
- * like a backup. Relative paths start at the login directory (on a Synology the SFTP root hides
- * `/volume1`). A key that cannot be read or decrypted is a permanent error.
+ * hidden temp name with mode 0600, its size checked, then renamed into place, so a broken upload
+ * never looks like a backup. Relative paths start at the login directory (on a Synology the SFTP
+ * root hides `/volume1`). A key that cannot be read or decrypted is a permanent error.
  *
  * @module
  */
@@ -249,7 +249,8 @@ export class SftpDestination implements Destination {
   ): Promise<void> {
     await mkdirs(sftp, dir);
     await call<void>((cb) =>
-      sftp.fastPut(sourcePath, temp, { concurrency: 64, chunkSize: 32 * 1024 }, cb)
+      // `mode` is set on the open file before the first byte is written.
+      sftp.fastPut(sourcePath, temp, { concurrency: 64, chunkSize: 32 * 1024, mode: 0o600 }, cb)
     );
     const stored = await call<Stats>((cb) => sftp.stat(temp, cb));
     if (stored.size !== size) throw new Error(`stored ${stored.size} bytes, expected ${size}`);

@@ -23,7 +23,7 @@ export interface SFTPWrapper {
   fastPut(
     localPath: string,
     remotePath: string,
-    options: { concurrency?: number; chunkSize?: number },
+    options: { concurrency?: number; chunkSize?: number; mode?: number },
     cb: Callback,
   ): void;
   createReadStream(path: string, options?: { highWaterMark?: number }): Readable;

@@ -58,6 +58,17 @@ Deno.test("an ECDSA-only known_hosts with another ECDSA key: refused as changed,
   assert.doesNotMatch(result.stderr, /retrying/);
 });
 
+Deno.test("archives stored over SFTP get mode 0600", async () => {
+  await using dir = await tempDir();
+  await using nas = await nasDir();
+  const s = await setup(dir.path, { svc: { path: await dataDir(dir.path) } }, {
+    synology: synologyBackupConfig(srv, nas.relative),
+  });
+  const id = idOf(assertOk(await s.run(["backup", "svc"])).stdout);
+  const info = await Deno.stat(`${nas.absolute}/testhost/svc/${id}.packrat`);
+  assert.equal((info.mode! & 0o777).toString(8), "600");
+});
+
 const passphrase = async () =>
   (await Deno.readTextFile(`${srv.sshdDir}/client_rsa_pass.passphrase`)).trim();
 

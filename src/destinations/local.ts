@@ -2,7 +2,8 @@
  * The `local` destination: a plain directory, e.g. a USB disk or a mounted share.
  *
  * An archive is written under a hidden temp name, synced, checked, then renamed into place.
- * When the staging file is on the same filesystem it is hard-linked instead of copied.
+ * When the staging file is on the same filesystem it is hard-linked instead of copied. A full,
+ * over-quota or read-only disk is reported as such and not retried.
  *
  * @module
  */
@@ -15,6 +16,12 @@ import {
   type StoredArchive,
 } from "./destination.ts";
 
+/**
+ * OS errors that stay until someone acts: a full disk, an exhausted quota, a read-only mount, a
+ * file too large for the filesystem (FAT32 on a USB disk stops at 4 GiB).
+ */
+const LASTING_ERRORS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EFBIG"]);
+
 export class LocalDestination implements Destination {
   readonly name = "local";
   constructor(readonly root: string) {}
@@ -25,9 +32,10 @@ export class LocalDestination implements Destination {
 
   #fail(action: string, error: unknown): DestinationError {
     const reason = error instanceof Error ? error.message : String(error);
-    // A missing or unwritable directory stays that way; anything else may be passing.
+    // A missing, unwritable or full directory stays that way; anything else may be passing.
     const permanent = error instanceof Deno.errors.NotFound ||
-      error instanceof Deno.errors.PermissionDenied;
+      error instanceof Deno.errors.PermissionDenied ||
+      LASTING_ERRORS.has((error as { code?: string })?.code ?? "");
     return new DestinationError(this.name, `${action}: ${reason}`, { cause: error, permanent });
   }
 
@@ -114,15 +122,20 @@ export class LocalDestination implements Destination {
   async close(): Promise<void> {}
 }
 
+/**
+ * Copies with plain reads and writes: a stream pipe closes the target itself when a write fails,
+ * and closing it again would replace the real error (e.g. ENOSPC) with "Bad resource ID".
+ */
 async function copyFile(from: string, to: string): Promise<void> {
-  const source = await Deno.open(from);
-  const target = await Deno.open(to, { write: true, createNew: true, mode: 0o600 });
-  try {
-    await source.readable.pipeTo(target.writable, { preventClose: true });
-    await target.sync();
-  } finally {
-    target.close();
+  using source = await Deno.open(from);
+  using target = await Deno.open(to, { write: true, createNew: true, mode: 0o600 });
+  const buffer = new Uint8Array(1024 * 1024);
+  for (;;) {
+    const n = await source.read(buffer);
+    if (n === null) break;
+    for (let offset = 0; offset < n;) offset += await target.write(buffer.subarray(offset, n));
   }
+  await target.sync();
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
@@ -13,6 +14,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import type { S3Config, SynologyConfig } from "../src/config/types.ts";
 
 export interface Servers {
   sshdDir: string;
@@ -52,7 +54,7 @@ export function s3Client(s: Servers): S3Client {
   });
 }
 
-/** A fresh bucket, emptied and deleted when disposed. */
+/** A fresh bucket, emptied (objects and unfinished uploads) and deleted when disposed. */
 export async function tempBucket(client: S3Client): Promise<AsyncDisposable & { name: string }> {
   const name = `packrat-test-${crypto.randomUUID().slice(0, 8)}`;
   await client.send(new CreateBucketCommand({ Bucket: name }));
@@ -61,6 +63,10 @@ export async function tempBucket(client: S3Client): Promise<AsyncDisposable & { 
     async [Symbol.asyncDispose]() {
       for (const key of await listKeys(client, name)) {
         await client.send(new DeleteObjectCommand({ Bucket: name, Key: key }));
+      }
+      const open = await client.send(new ListMultipartUploadsCommand({ Bucket: name }));
+      for (const { Key, UploadId } of open.Uploads ?? []) {
+        await client.send(new AbortMultipartUploadCommand({ Bucket: name, Key, UploadId }));
       }
       await client.send(new DeleteBucketCommand({ Bucket: name })).catch(() => {});
     },
@@ -83,6 +89,12 @@ export async function listKeys(client: S3Client, bucket: string, prefix = ""): P
 export async function multipartUploads(client: S3Client, bucket: string): Promise<number> {
   const result = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
   return result.Uploads?.length ?? 0;
+}
+
+/** The keys of the bucket's multipart uploads not yet completed or aborted, sorted. */
+export async function openUploads(client: S3Client, bucket: string): Promise<string[]> {
+  const result = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  return (result.Uploads ?? []).map((u) => u.Key!).sort();
 }
 
 export async function putObject(client: S3Client, bucket: string, key: string, body: string) {
@@ -142,6 +154,30 @@ export function synologyBackupConfig(
     string,
     unknown
   >;
+}
+
+/** The S3 config for constructing an S3Destination directly. */
+export function s3DestinationConfig(s: Servers, bucket: string, path = "packrat/"): S3Config {
+  return {
+    endpoint: s.s3Endpoint,
+    region: "us-east-1",
+    bucket,
+    accessKeyId: { kind: "inline", value: s.s3AccessKeyId, key: "access_key_id" },
+    secretAccessKey: { kind: "inline", value: s.s3SecretAccessKey, key: "secret_access_key" },
+    path,
+  };
+}
+
+/** The SFTP config for constructing an SftpDestination directly. */
+export function synologyDestinationConfig(s: Servers, nasPath: string): SynologyConfig {
+  return {
+    host: "127.0.0.1",
+    port: s.sshdPort,
+    username: "root",
+    keyFile: `${s.sshdDir}/client_ed25519`,
+    knownHosts: `${s.sshdDir}/known_hosts`,
+    path: nasPath,
+  };
 }
 
 /**

@@ -8,6 +8,7 @@
  *   `put` leaves no visible archive behind (temp name + rename, or multipart completion).
  * - `list` returns only complete archives of exactly that host and service, oldest first,
  *   and ignores anything whose name is not `<id>.packrat`.
+ * - `remove` of an archive that is already gone succeeds: deleting is idempotent.
  * - Errors are DestinationErrors naming the destination; `permanent` marks those that a retry
  *   cannot fix.
  *
@@ -38,7 +39,21 @@ export interface Destination {
   ): Promise<void>;
   /** The archive's bytes. */
   open(host: string, service: string, id: string): Promise<ReadableStream<Uint8Array>>;
+  /** Deletes archive `id`; one that is already gone counts as deleted. */
   remove(host: string, service: string, id: string): Promise<void>;
+  /**
+   * Removes what interrupted uploads of this host and service left behind: hidden partial files
+   * (`.<id>.packrat.partial-…`) and, on S3, multipart uploads never completed (key `…/<id>.packrat`):
+   * those of archive ids in `ids` (a run that died while writing them) and any older than
+   * `olderThan` (file mtime; `Initiated` for multipart uploads). Never touches complete archives,
+   * other hosts or services, or names that are not Packrat's. Returns one line per thing removed,
+   * for the log.
+   */
+  removePartials(
+    host: string,
+    service: string,
+    options: { ids: ReadonlySet<string>; olderThan: Date },
+  ): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -54,6 +69,20 @@ export function idFromName(name: string): string | undefined {
   if (!name.endsWith(ARCHIVE_SUFFIX)) return undefined;
   const id = name.slice(0, -ARCHIVE_SUFFIX.length);
   return isBackupId(id) ? id : undefined;
+}
+
+/**
+ * The hidden name archive `id` is written under until it is complete (local and SFTP); the
+ * random part keeps two writers of the same id apart.
+ */
+export function partialName(id: string): string {
+  return `.${archiveName(id)}.partial-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** The archive id a partial file was being written for, or undefined for any other name. */
+export function idFromPartialName(name: string): string | undefined {
+  const match = /^\.(.+)\.partial-[0-9a-f]+$/.exec(name);
+  return match ? idFromName(match[1]) : undefined;
 }
 
 /** Sorts archives oldest first; ids sort by time. */

@@ -13,6 +13,8 @@ import {
   byId,
   type Destination,
   idFromName,
+  idFromPartialName,
+  partialName,
   type StoredArchive,
 } from "./destination.ts";
 
@@ -81,7 +83,7 @@ export class LocalDestination implements Destination {
     await this.#checkRoot();
     const dir = this.#dir(host, service);
     const final = `${dir}/${archiveName(id)}`;
-    const temp = `${dir}/.${archiveName(id)}.partial-${crypto.randomUUID().slice(0, 8)}`;
+    const temp = `${dir}/${partialName(id)}`;
     try {
       await Deno.mkdir(dir, { recursive: true });
       try {
@@ -115,8 +117,43 @@ export class LocalDestination implements Destination {
     try {
       await Deno.remove(path);
     } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
       throw this.#fail(`cannot delete ${path}`, error);
     }
+  }
+
+  async removePartials(
+    host: string,
+    service: string,
+    { ids, olderThan }: { ids: ReadonlySet<string>; olderThan: Date },
+  ): Promise<string[]> {
+    const dir = this.#dir(host, service);
+    const names: string[] = [];
+    try {
+      for await (const entry of Deno.readDir(dir)) if (entry.isFile) names.push(entry.name);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return [];
+      throw this.#fail(`cannot list ${dir}`, error);
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      const id = idFromPartialName(name);
+      if (!id) continue;
+      const path = `${dir}/${name}`;
+      try {
+        if (!ids.has(id)) {
+          const { mtime } = await Deno.lstat(path);
+          if (!mtime || mtime >= olderThan) continue;
+        }
+        await Deno.remove(path);
+      } catch (error) {
+        // Gone meanwhile: another run cleaned up or finished first.
+        if (error instanceof Deno.errors.NotFound) continue;
+        throw this.#fail(`cannot remove ${path}`, error);
+      }
+      removed.push(`removed ${path}, left by an interrupted upload of ${id}`);
+    }
+    return removed;
   }
 
   async close(): Promise<void> {}

@@ -50,6 +50,11 @@ export function withRetries(
       retrying("the download", () => destination.open(host, service, id)),
     remove: (host, service, id) =>
       retrying("the deletion", () => destination.remove(host, service, id)),
+    removePartials: (host, service, options) =>
+      retrying(
+        "the cleanup of interrupted uploads",
+        () => destination.removePartials(host, service, options),
+      ),
     close: () => destination.close(),
   };
 }

@@ -4,7 +4,8 @@
  * Uploads are multipart, streamed from the staging file; a failed or interrupted upload is
  * aborted so no parts are left behind (they would be billed and never visible). The stored
  * object's size is checked with HeadObject after completion. Listing pages through results,
- * once per call: B2 charges per list request.
+ * once per call: B2 charges per list request. Multipart uploads a killed run could not abort
+ * are found and aborted by `removePartials`.
  *
  * @module
  */
@@ -43,7 +44,10 @@ export class S3Destination implements Destination {
   readonly #pageSize: number;
   #client?: Promise<S3Client>;
 
-  /** `pageSize` is the listing page size (S3's maximum, 1000, unless testing paging). */
+  /**
+   * `pageSize` is the page size of listings and multipart upload listings (S3's maximum, 1000,
+   * unless testing paging).
+   */
   constructor(config: S3Config, pageSize = 1000) {
     this.#config = config;
     this.#pageSize = pageSize;
@@ -203,6 +207,55 @@ export class S3Destination implements Destination {
     } catch (error) {
       throw this.#fail(`cannot delete s3://${this.#config.bucket}/${key}`, error);
     }
+  }
+
+  async removePartials(
+    host: string,
+    service: string,
+    { ids, olderThan }: { ids: ReadonlySet<string>; olderThan: Date },
+  ): Promise<string[]> {
+    const client = await this.#connect();
+    const { bucket } = this.#config;
+    const prefix = this.#key(host, service);
+    const removed: string[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    try {
+      do {
+        const page = await client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+            MaxUploads: this.#pageSize,
+          }),
+        );
+        for (const { Key: key, UploadId: uploadId, Initiated: started } of page.Uploads ?? []) {
+          const rest = key?.startsWith(prefix) ? key.slice(prefix.length) : "";
+          const id = rest.includes("/") ? undefined : idFromName(rest);
+          if (!id || !uploadId) continue;
+          if (!ids.has(id) && !(started && started < olderThan)) continue;
+          await client.send(
+            new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
+          ).catch((error) => {
+            // Aborted or completed meanwhile: nothing left to remove.
+            if ((error as { name?: string })?.name !== "NoSuchUpload") throw error;
+          });
+          removed.push(
+            `aborted the unfinished multipart upload of s3://${bucket}/${key}${
+              started ? ` (started ${started.toISOString()})` : ""
+            }`,
+          );
+        }
+        const more = page.IsTruncated && page.NextKeyMarker !== undefined;
+        keyMarker = more ? page.NextKeyMarker : undefined;
+        uploadIdMarker = more ? page.NextUploadIdMarker : undefined;
+      } while (keyMarker !== undefined);
+    } catch (error) {
+      throw this.#fail(`cannot clean up unfinished uploads in s3://${bucket}/${prefix}`, error);
+    }
+    return removed;
   }
 
   async close(): Promise<void> {

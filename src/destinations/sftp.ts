@@ -21,6 +21,8 @@ import {
   byId,
   type Destination,
   idFromName,
+  idFromPartialName,
+  partialName,
   type StoredArchive,
 } from "./destination.ts";
 import {
@@ -191,10 +193,10 @@ export class SftpDestination implements Destination {
     return checkKnownHosts(knownHosts, host, port, key);
   }
 
-  async list(host: string, service: string): Promise<StoredArchive[]> {
+  /** The entries of `dir`; a directory that does not exist is empty. */
+  async #readdir(dir: string): Promise<{ filename: string; attrs: Stats }[]> {
     const { sftp, lost } = await this.#connect();
-    const dir = this.#dir(host, service);
-    const entries = await Promise.race([
+    return await Promise.race([
       lost,
       new Promise<{ filename: string; attrs: Stats }[]>((resolve, reject) =>
         sftp.readdir(dir, (error, list) => {
@@ -206,6 +208,10 @@ export class SftpDestination implements Destination {
     ]).catch((error) => {
       throw this.#fail(`cannot list ${dir}`, error);
     });
+  }
+
+  async list(host: string, service: string): Promise<StoredArchive[]> {
+    const entries = await this.#readdir(this.#dir(host, service));
     const found: StoredArchive[] = [];
     for (const { filename, attrs } of entries) {
       const id = attrs.isFile() ? idFromName(filename) : undefined;
@@ -226,7 +232,7 @@ export class SftpDestination implements Destination {
     const { sftp, lost } = session;
     const dir = this.#dir(host, service);
     const final = `${dir}/${archiveName(id)}`;
-    const temp = `${dir}/.${archiveName(id)}.partial-${crypto.randomUUID().slice(0, 8)}`;
+    const temp = `${dir}/${partialName(id)}`;
     const abort = () => session.client.end();
     signal?.addEventListener("abort", abort, { once: true });
     try {
@@ -270,11 +276,39 @@ export class SftpDestination implements Destination {
   }
 
   async remove(host: string, service: string, id: string): Promise<void> {
+    await this.#unlink(`${this.#dir(host, service)}/${archiveName(id)}`);
+  }
+
+  async removePartials(
+    host: string,
+    service: string,
+    { ids, olderThan }: { ids: ReadonlySet<string>; olderThan: Date },
+  ): Promise<string[]> {
+    const dir = this.#dir(host, service);
+    const removed: string[] = [];
+    for (const { filename, attrs } of await this.#readdir(dir)) {
+      const id = attrs.isFile() ? idFromPartialName(filename) : undefined;
+      if (!id) continue;
+      // SFTP times are whole seconds since the epoch.
+      if (!ids.has(id) && !(attrs.mtime * 1000 < olderThan.getTime())) continue;
+      const path = `${dir}/${filename}`;
+      if (await this.#unlink(path)) {
+        removed.push(`removed ${path}, left by an interrupted upload of ${id}`);
+      }
+    }
+    return removed;
+  }
+
+  /** Deletes a file; false when it was already gone. */
+  async #unlink(path: string): Promise<boolean> {
     const { sftp, lost } = await this.#connect();
-    const path = `${this.#dir(host, service)}/${archiveName(id)}`;
-    await Promise.race([lost, call<void>((cb) => sftp.unlink(path, cb))]).catch((error) => {
-      throw this.#fail(`cannot delete ${path}`, error);
-    });
+    return await Promise.race([lost, call<void>((cb) => sftp.unlink(path, cb))]).then(
+      () => true,
+      (error) => {
+        if (isNoSuchFile(error)) return false;
+        throw this.#fail(`cannot delete ${path}`, error);
+      },
+    );
   }
 
   async close(): Promise<void> {

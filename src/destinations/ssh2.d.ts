@@ -7,6 +7,8 @@ import type { Readable } from "node:stream";
 export interface Stats {
   size: number;
   mode: number;
+  /** Seconds since the epoch. */
+  mtime: number;
   isFile(): boolean;
   isDirectory(): boolean;
 }

@@ -102,6 +102,16 @@ const ALGORITHMS_BY_KEY_TYPE: ReadonlyArray<readonly [string, readonly string[]]
   ["ssh-rsa", ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]],
 ];
 
+/** The key types known_hosts holds for `host:port` that ssh2 can negotiate, in its order. */
+export function knownKeyTypes(text: string, host: string, port: number): string[] {
+  const name = hostName(host, port);
+  const types = new Set<string>();
+  for (const { marker, hosts, type } of entries(text)) {
+    if (marker === undefined && hostMatches(hosts, name)) types.add(type);
+  }
+  return ALGORITHMS_BY_KEY_TYPE.map(([type]) => type).filter((type) => types.has(type));
+}
+
 /**
  * The host key algorithms to offer `host:port` so that it shows a key known_hosts can vouch for,
  * or undefined (ssh2's default) when the file holds no usable key for the host. Without this, a
@@ -109,12 +119,8 @@ const ALGORITHMS_BY_KEY_TYPE: ReadonlyArray<readonly [string, readonly string[]]
  * only its RSA or ECDSA key would make an honest server look like an impostor.
  */
 export function hostKeyAlgorithms(text: string, host: string, port: number): string[] | undefined {
-  const name = hostName(host, port);
-  const types = new Set<string>();
-  for (const { marker, hosts, type } of entries(text)) {
-    if (marker === undefined && hostMatches(hosts, name)) types.add(type);
-  }
-  const algorithms = ALGORITHMS_BY_KEY_TYPE.filter(([type]) => types.has(type))
+  const types = knownKeyTypes(text, host, port);
+  const algorithms = ALGORITHMS_BY_KEY_TYPE.filter(([type]) => types.includes(type))
     .flatMap(([, algorithms]) => algorithms);
   return algorithms.length > 0 ? algorithms : undefined;
 }
@@ -135,4 +141,19 @@ export function refusalMessage(
     case "unknown":
       return `host key of ${host}:${port} is not in ${source} (${offered}). Verify it on the NAS (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then set host_key: ${verdict.fingerprint} or add it with ssh-keyscan -p ${port} ${host} >> ${source}`;
   }
+}
+
+/**
+ * The user-facing explanation when the server has no host key of the types known_hosts holds
+ * for it, so there is no key to check and no fingerprint to show.
+ */
+export function noKnownTypeMessage(
+  types: readonly string[],
+  host: string,
+  port: number,
+  source: string,
+): string {
+  return `host key of ${host}:${port}: ${source} holds only ${
+    types.join(", ")
+  } keys for it, and the server offers none of them. If the NAS was reinstalled, check its fingerprint on the NAS itself (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then update ${source}; otherwise someone may be intercepting the connection`;
 }

@@ -30,6 +30,8 @@ import {
   fingerprint,
   hostKeyAlgorithms,
   type HostKeyVerdict,
+  knownKeyTypes,
+  noKnownTypeMessage,
   refusalMessage,
 } from "./known_hosts.ts";
 
@@ -91,15 +93,23 @@ export class SftpDestination implements Destination {
     const serverHostKey = this.#config.hostKey
       ? undefined
       : hostKeyAlgorithms(knownHosts, host, port);
+    const source = this.#config.hostKey ? "host_key" : this.#config.knownHosts!;
     let refusal: Extract<HostKeyVerdict, { ok: false }> | undefined;
     const client = new Client();
     return await new Promise<Session>((resolve, reject) => {
       const fail = (error: unknown) => {
         client.end();
         if (refusal) {
-          const source = this.#config.hostKey ? "host_key" : this.#config.knownHosts!;
           reject(
             new DestinationError(this.name, refusalMessage(refusal, host, port, source), {
+              permanent: true,
+            }),
+          );
+        } else if (serverHostKey && /no matching host key format/i.test(String(error))) {
+          const types = knownKeyTypes(knownHosts, host, port);
+          reject(
+            new DestinationError(this.name, noKnownTypeMessage(types, host, port, source), {
+              cause: error,
               permanent: true,
             }),
           );

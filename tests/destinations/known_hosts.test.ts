@@ -4,6 +4,7 @@ import {
   checkKnownHosts,
   fingerprint,
   hostKeyAlgorithms,
+  knownKeyTypes,
   refusalMessage,
 } from "../../src/destinations/known_hosts.ts";
 
@@ -65,6 +66,7 @@ Deno.test("host key algorithms: only the types the file holds for the host, in s
     `nas ecdsa-sha2-nistp256 ${b64(key)}`,
   ].join("\n");
   assert.deepEqual(hostKeyAlgorithms(text, "nas", 2222), ["ecdsa-sha2-nistp384", ...RSA]);
+  assert.deepEqual(knownKeyTypes(text, "nas", 2222), ["ecdsa-sha2-nistp384", "ssh-rsa"]);
   assert.deepEqual(hostKeyAlgorithms(text, "nas", 22), ["ecdsa-sha2-nistp256"]);
   assert.deepEqual(hostKeyAlgorithms(text, "other", 2222), ["ssh-ed25519"]);
 });

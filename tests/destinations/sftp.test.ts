@@ -58,6 +58,25 @@ Deno.test("an ECDSA-only known_hosts with another ECDSA key: refused as changed,
   assert.doesNotMatch(result.stderr, /retrying/);
 });
 
+Deno.test("known_hosts holding only key types the server does not have: refused at once, saying so", async () => {
+  await using dir = await tempDir();
+  // The test sshd has an ECDSA P-256 key, not a P-384 one.
+  await sshKeygen("-q", "-t", "ecdsa", "-b", "384", "-N", "", "-f", `${dir.path}/p384`);
+  const [algorithm, key] = (await Deno.readTextFile(`${dir.path}/p384.pub`)).split(/\s+/);
+  const knownHosts = `${dir.path}/known_hosts`;
+  await Deno.writeTextFile(knownHosts, `[127.0.0.1]:${srv.sshdPort} ${algorithm} ${key}\n`);
+  const s = await setup(dir.path, { svc: { path: await dataDir(dir.path) } }, {
+    synology: synologyBackupConfig(srv, "unused", { known_hosts: knownHosts }),
+  });
+  const result = await s.run(["backup", "svc"]);
+  assert.equal(result.code, 6, result.stderr);
+  assert.match(
+    result.stdout,
+    /synology\s+FAILED\s+synology: host key of 127\.0\.0\.1:\d+: .*known_hosts holds only ecdsa-sha2-nistp384 keys for it, and the server offers none of them/,
+  );
+  assert.doesNotMatch(result.stderr, /retrying/);
+});
+
 Deno.test("archives stored over SFTP get mode 0600", async () => {
   await using dir = await tempDir();
   await using nas = await nasDir();

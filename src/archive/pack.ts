@@ -134,7 +134,9 @@ async function writeEntry(
     }
     hardLinks.set(inode, path);
   }
-  const entry: TarEntry = { ...base, type: "file", size: info.size };
+  // Less allocated than its size: it has holes, which the restore can recreate.
+  const sparse = info.blocks !== null && info.blocks * 512 < info.size;
+  const entry: TarEntry = { ...base, type: "file", size: info.size, sparse };
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(absolute);

@@ -3,7 +3,8 @@
  *
  * Names longer than 100 bytes or not plain ASCII, long link targets, sizes of 8 GiB and more,
  * large ids and sub-second mtimes go into a PAX extended header (`x`) before the entry, so GNU
- * tar, bsdtar and Packrat read the same archive.
+ * tar, bsdtar and Packrat read the same archive. So does the sparse mark, as a `comment` record:
+ * POSIX tells readers to ignore comments, so other tools extract the file as usual.
  *
  * @module
  */
@@ -24,7 +25,15 @@ export interface TarEntry {
   readonly mtimeMs: number;
   /** Target of a symlink, or the earlier archive path of a hard link. */
   readonly linkTarget?: string;
+  /**
+   * A file with holes (less allocated than its size). Its content is stored in full; a restore
+   * may leave its all-zero blocks unwritten.
+   */
+  readonly sparse?: boolean;
 }
+
+/** The PAX `comment` value that marks a sparse file (see docs/FORMAT.md, section 6). */
+export const SPARSE_COMMENT = "packrat:sparse";
 
 const TYPE_FLAGS: Record<EntryType, string> = { file: "0", dir: "5", symlink: "2", hardlink: "1" };
 const encoder = new TextEncoder();
@@ -43,6 +52,7 @@ export function encodeEntryHeader(entry: TarEntry): Uint8Array {
   const pax: string[] = [];
   if (needsPax(entry.path)) pax.push(paxRecord("path", entry.path));
   if (needsPax(link)) pax.push(paxRecord("linkpath", link));
+  if (entry.sparse) pax.push(SPARSE_RECORD);
   if (entry.size > MAX_OCTAL_12) pax.push(paxRecord("size", String(entry.size)));
   if (entry.uid > MAX_OCTAL_8) pax.push(paxRecord("uid", String(entry.uid)));
   if (entry.gid > MAX_OCTAL_8) pax.push(paxRecord("gid", String(entry.gid)));
@@ -100,6 +110,8 @@ function needsPax(text: string): boolean {
 export function padded(size: number): number {
   return Math.ceil(size / BLOCK) * BLOCK;
 }
+
+const SPARSE_RECORD = paxRecord("comment", SPARSE_COMMENT);
 
 /** Two zero blocks end a tar archive. */
 export const END_OF_ARCHIVE = new Uint8Array(2 * BLOCK);

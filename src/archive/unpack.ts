@@ -17,6 +17,7 @@ import {
   parseHeaderBlock,
   parsePaxRecords,
   type RawHeader,
+  SPARSE_COMMENT,
   type TarEntry,
   TarFormatError,
 } from "./tar.ts";
@@ -200,5 +201,6 @@ function toEntry(
     size: number("size", raw.size),
     mtimeMs: mtime === undefined ? raw.mtime * 1000 : Math.round(Number(mtime) * 1000),
     linkTarget: pax.get("linkpath") ?? longLink ?? raw.linkname,
+    sparse: pax.get("comment") === SPARSE_COMMENT,
   };
 }

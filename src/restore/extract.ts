@@ -228,13 +228,18 @@ export class Extractor implements ArchiveSink {
   #file(target: string, entry: TarEntry): ContentSink {
     const fd = fs.openSync(target, "wx", 0o600);
     this.stats.files++;
+    // Only files marked sparse get holes: a database's preallocated zero-filled files must
+    // stay allocated, or a full disk would surprise it later.
+    const writeContent = entry.sparse ? holeSkippingWriter(fd) : (bytes: Uint8Array) => {
+      let offset = 0;
+      while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset);
+    };
     return {
       write: (bytes) => {
         // A large file can take a while: an interrupt need not wait for its end.
         this.#signal?.throwIfAborted();
-        let offset = 0;
         try {
-          while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset);
+          writeContent(bytes);
         } catch (error) {
           throw cannotWrite(target, error);
         }
@@ -243,6 +248,8 @@ export class Extractor implements ArchiveSink {
       close: () => {
         try {
           try {
+            // Holes at the end were never written: only the length makes them part of the file.
+            if (entry.sparse) fs.ftruncateSync(fd, entry.size);
             if (this.#chown) fs.fchownSync(fd, entry.uid, entry.gid);
             fs.fchmodSync(fd, entry.mode & 0o7777);
           } finally {
@@ -269,6 +276,52 @@ export class Extractor implements ArchiveSink {
     const parts = parent.split("/");
     for (let i = 1; i <= parts.length; i++) this.#created.add(parts.slice(0, i).join("/"));
   }
+}
+
+/** Holes are made of whole filesystem blocks; 4 KiB is the usual block size. */
+const HOLE_BLOCK = 4096;
+
+/**
+ * Writes a new file's content in order, leaving out every all-zero block (aligned to file
+ * offsets) with positional writes: what is never written reads back as zeros, and the
+ * filesystem allocates nothing for it. The caller sets the final length.
+ */
+function holeSkippingWriter(fd: number): (bytes: Uint8Array) => void {
+  let position = 0;
+  const writeAt = (bytes: Uint8Array, from: number, to: number) => {
+    while (from < to) from += fs.writeSync(fd, bytes, from, to - from, position + from);
+  };
+  return (bytes) => {
+    // [pending, blockStart) is data not written yet.
+    let pending = 0;
+    for (let blockStart = 0; blockStart < bytes.length;) {
+      const blockEnd = Math.min(
+        bytes.length,
+        blockStart + HOLE_BLOCK - (position + blockStart) % HOLE_BLOCK,
+      );
+      if (allZero(bytes, blockStart, blockEnd)) {
+        writeAt(bytes, pending, blockStart);
+        pending = blockEnd;
+      }
+      blockStart = blockEnd;
+    }
+    writeAt(bytes, pending, bytes.length);
+    position += bytes.length;
+  };
+}
+
+/** Whether bytes[from, to) are all zero; reads whole 32-bit words where the buffer allows. */
+function allZero(bytes: Uint8Array, from: number, to: number): boolean {
+  let i = from;
+  while (i < to && (bytes.byteOffset + i) % 4 !== 0) if (bytes[i++] !== 0) return false;
+  const words = (to - i) >>> 2;
+  if (words > 0) {
+    const view = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
+    for (let w = 0; w < words; w++) if (view[w] !== 0) return false;
+    i += words * 4;
+  }
+  while (i < to) if (bytes[i++] !== 0) return false;
+  return true;
 }
 
 /** Sets a directory's owner (as root), mode and modification time from its archive entry. */

@@ -77,3 +77,23 @@ Deno.test("a directory replaced by a file while it is archived: a warning, the a
     [["f254", "file"], ["z/", "dir"]],
   );
 });
+
+Deno.test("only files with holes are marked sparse, and the mark comes back on unpack", async () => {
+  await using dir = await tempDir();
+  // 8 MiB with 4 KiB of data in the middle: the rest is holes.
+  using holes = await Deno.open(`${dir.path}/holes`, { write: true, create: true });
+  await holes.seek(4 * 1024 * 1024, Deno.SeekMode.Start);
+  await holes.write(new Uint8Array(4096).fill(1));
+  await holes.truncate(8 * 1024 * 1024);
+  await Deno.writeFile(`${dir.path}/zeros`, new Uint8Array(1024 * 1024));
+  await Deno.writeTextFile(`${dir.path}/text`, "text");
+  const info = await Deno.stat(`${dir.path}/holes`);
+  assert.ok(info.blocks !== null && info.blocks * 512 < info.size, "no holes on this filesystem");
+
+  const { archive } = await pack(dir.path);
+  const entries = await unpack(archive);
+  assert.deepEqual(
+    entries.map((e) => [e.path, e.sparse ?? false]),
+    [["./", false], ["holes", true], ["text", false], ["zeros", false]],
+  );
+});

@@ -3,6 +3,7 @@ import {
   encodeEntryHeader,
   parseHeaderBlock,
   parsePaxRecords,
+  SPARSE_COMMENT,
   type TarEntry,
 } from "../../src/archive/tar.ts";
 
@@ -70,4 +71,10 @@ Deno.test("mtimes keep their milliseconds, before 1970 too", () => {
 Deno.test("setuid/setgid/sticky bits survive; file type bits do not leak into mode", () => {
   const { raw } = roundTrip({ ...base, mode: 0o104755 });
   assert.equal(raw!.mode, 0o4755);
+});
+
+Deno.test("a sparse file is marked with a PAX comment record, which no other entry gets", () => {
+  const sparse = roundTrip({ ...base, sparse: true });
+  assert.deepEqual([...sparse.pax], [["comment", SPARSE_COMMENT]]);
+  assert.equal(roundTrip({ ...base, sparse: false }).pax.size, 0);
 });

@@ -64,3 +64,61 @@ Deno.test("without a matching exclude, a non-UTF-8 name still fails the backup c
   assert.match(result.stderr, /bad.*\.tmp: its name is not valid UTF-8; rename it or exclude it/);
   assert.deepEqual(await entries(s.dest), []);
 });
+
+const MiB = 1024 * 1024;
+
+/** Writes `bytes` at `offset` of an open file. */
+async function writeAt(file: Deno.FsFile, offset: number, bytes: Uint8Array): Promise<void> {
+  await file.seek(offset, Deno.SeekMode.Start);
+  let done = 0;
+  while (done < bytes.length) done += await file.write(bytes.subarray(done));
+}
+
+/** Non-zero, varied bytes (a zero 4 KiB block would legitimately become a hole). */
+function data(size: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = ((i * 2654435761 + seed) >>> 24) | 1;
+  return bytes;
+}
+
+/** Byte-for-byte comparison; cmp is ~8× faster than hashing a 1 GiB file here. */
+async function assertSameContent(actual: string, expected: string): Promise<void> {
+  const { code, stdout } = await new Deno.Command("cmp", { args: [actual, expected] }).output();
+  assert.equal(code, 0, `${actual} differs: ${new TextDecoder().decode(stdout)}`);
+}
+
+const allocated = async (path: string) => (await Deno.stat(path)).blocks! * 512;
+
+Deno.test("a sparse file keeps its holes on restore; a zero-filled file stays allocated", async () => {
+  await using dir = await tempDir();
+  const source = `${dir.path}/data`;
+  await Deno.mkdir(source);
+  // A 1 GiB disk image holding 1 MiB of data: in the middle, at an odd offset, and at the end.
+  {
+    using image = await Deno.open(`${source}/vm.img`, { write: true, create: true });
+    await image.truncate(1024 * MiB);
+    await writeAt(image, 100 * MiB, data(512 * 1024, 1));
+    await writeAt(image, 300 * MiB + 1000, data(5000, 2));
+    await writeAt(image, 1024 * MiB - 512 * 1024, data(512 * 1024, 3));
+  }
+  // Preallocated and zero-filled, as databases do: must come back allocated.
+  await Deno.writeFile(`${source}/prealloc`, new Uint8Array(4 * MiB));
+  assert.ok(await allocated(`${source}/vm.img`) <= 2 * MiB, "this filesystem has no holes");
+  assert.ok(await allocated(`${source}/prealloc`) >= 4 * MiB);
+
+  const s = await setup(dir.path, { svc: { path: source } });
+  const backup = assertOk(await s.run(["backup", "svc"]));
+  assert.doesNotMatch(backup.stderr, /warning/i);
+  const restored = `${dir.path}/restored`;
+  assertOk(await restoreTo(s, restored));
+
+  await assertSameContent(`${restored}/vm.img`, `${source}/vm.img`);
+  await assertSameContent(`${restored}/prealloc`, `${source}/prealloc`);
+  const image = await Deno.stat(`${restored}/vm.img`);
+  assert.equal(image.size, 1024 * MiB);
+  assert.equal(image.mtime?.getTime(), (await Deno.stat(`${source}/vm.img`)).mtime?.getTime());
+  const imageAllocated = await allocated(`${restored}/vm.img`);
+  assert.ok(imageAllocated <= 2 * MiB, `the restored image allocates ${imageAllocated} bytes`);
+  const preallocAllocated = await allocated(`${restored}/prealloc`);
+  assert.ok(preallocAllocated >= 4 * MiB, `prealloc allocates only ${preallocAllocated} bytes`);
+});

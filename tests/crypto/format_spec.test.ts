@@ -115,3 +115,53 @@ Deno.test("docs/FORMAT.md is enough to decode an archive from the password alone
   assert.match(listing, /sub\/hello\.txt/);
   assert.match(listing, new RegExp(`${noise.length}.* noise\\.bin`));
 });
+
+/** Runs `sh -c script` with `input` on stdin; returns its exit code and both outputs. */
+async function shell(script: string, input: Uint8Array) {
+  const child = new Deno.Command("sh", {
+    args: ["-c", script],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(input);
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  const text = new TextDecoder();
+  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
+}
+
+Deno.test("the sparse mark is the documented PAX comment; GNU tar lists and extracts it silently", async () => {
+  await using dir = await tempDir();
+  const data = `${dir.path}/data`;
+  await Deno.mkdir(data);
+  // 8 MiB with 4 KiB of data at 2 MiB: the rest are holes.
+  const content = new Uint8Array(4096).fill(0x5a);
+  {
+    using file = await Deno.open(`${data}/disk.img`, { write: true, create: true });
+    await file.truncate(8 * 1024 * 1024);
+    await file.seek(2 * 1024 * 1024, Deno.SeekMode.Start);
+    await file.write(content);
+  }
+  const s = await setup(dir.path, { spec: { path: data } });
+  assertOk(await s.run(["backup", "spec"]));
+  const [archive] = await findArchives(s.dest, "spec");
+  const payload = await decodeFromSpec(await Deno.readFile(archive), PASSWORD);
+
+  const tar = (await shell("zstd -dc", payload)).stdout;
+  assert.match(tar, /\d+ comment=packrat:sparse\n/, "the record docs/FORMAT.md names");
+  const listing = await shell("zstd -dc | tar -tvf -", payload);
+  assert.equal(listing.code, 0, listing.stderr);
+  assert.equal(listing.stderr, "", "GNU tar warned while listing");
+  assert.match(listing.stdout, /8388608 .* disk\.img/);
+  const out = `${dir.path}/out`;
+  await Deno.mkdir(out);
+  const extract = await shell(`zstd -dc | tar -xf - -C '${out}'`, payload);
+  assert.equal(extract.code, 0, extract.stderr);
+  assert.equal(extract.stderr, "", "GNU tar warned while extracting");
+  const extracted = await Deno.readFile(`${out}/disk.img`);
+  assert.equal(extracted.length, 8 * 1024 * 1024);
+  assert.deepEqual(extracted.subarray(2 * 1024 * 1024, 2 * 1024 * 1024 + 4096), content);
+  assert.equal(extracted.subarray(0, 2 * 1024 * 1024).some((b) => b !== 0), false);
+});

@@ -84,9 +84,18 @@ export class UsageError extends PackratError {
 /** The run was stopped by SIGINT or SIGTERM. */
 export class InterruptedError extends PackratError {
   override readonly exitCode: number = ExitCode.interrupted;
+  /** `detail` says what became of the work: by default, that it was cleaned up. */
+  constructor(readonly signalName: string, detail = "cleaned up and stopped") {
+    super(`interrupted by ${signalName}; ${detail}`);
+  }
 }
 
 /** The exit code for any thrown value. */
 export function exitCodeOf(error: unknown): number {
   return error instanceof PackratError ? error.exitCode : ExitCode.failure;
+}
+
+/** The message of any thrown value, for composing messages of our own. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -35,9 +35,83 @@ export async function packrat(
     await writer.write(options.stdin);
     await writer.close();
   }
+  return collect(child);
+}
+
+/** A packrat process running in the background. */
+export interface Running extends AsyncDisposable {
+  readonly pid: number;
+  /** Its exit code and output, once it has exited. */
+  readonly result: Promise<CliResult>;
+  /** Sends a signal (no-op once it has exited). */
+  kill(signal: Deno.Signal): void;
+}
+
+/** Starts `packrat ARGS` in the background; disposing it kills it if it still runs. */
+export function startPackrat(
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Running {
+  const child = new Deno.Command(PACKRAT, {
+    args,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const result = collect(child);
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already exited.
+    }
+  };
+  return {
+    pid: child.pid,
+    result,
+    kill,
+    async [Symbol.asyncDispose]() {
+      kill("SIGKILL");
+      await result.catch(() => {});
+    },
+  };
+}
+
+async function collect(child: Deno.ChildProcess): Promise<CliResult> {
   const { code, stdout, stderr } = await child.output();
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/** Polls `condition` every `intervalMs` until it holds; fails naming `what` after `timeoutMs`. */
+export async function pollUntil(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+  intervalMs = 20,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Whether anything (even a dangling link) is at `path`. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** `exit N`, stdout and stderr, for assertion messages. */
+export function show(result: CliResult): string {
+  return `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
 }
 
 /** Asserts exit code 0, showing the output otherwise. */
@@ -84,6 +158,8 @@ export interface Setup {
   dest: string;
   /** Runs packrat with this setup's config. */
   run(args: string[], options?: { env?: Record<string, string> }): Promise<CliResult>;
+  /** Starts packrat with this setup's config in the background. */
+  start(args: string[], options?: { env?: Record<string, string> }): Running;
 }
 
 /**
@@ -125,6 +201,7 @@ export async function setup(
     dest,
     // Locks go to a state directory of the test's own (backup.state_dir), so runs never meet.
     run: (args, options) => packrat(["--config", config, ...args], options),
+    start: (args, options) => startPackrat(["--config", config, ...args], options),
   };
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Destination } from "../destinations/destination.ts";
-import { DestinationError } from "../errors.ts";
+import { DestinationError, messageOf } from "../errors.ts";
 import type { Logger } from "../ui/log.ts";
 import { timeOfId } from "./id.ts";
 
@@ -17,23 +17,31 @@ export interface BackupRow {
   readonly destinations: string[];
 }
 
+/** A service's backups, and the destinations that could not be listed (they may hold more). */
+export interface Catalog {
+  /** Newest first. */
+  readonly rows: BackupRow[];
+  /** Destination name → why it could not be listed. */
+  readonly unreachable: ReadonlyMap<string, string>;
+}
+
 /**
- * Lists a service's backups on all destinations, newest first. A destination that cannot be
- * listed is reported through `log` and left out; if none can be listed, that is an error.
+ * Lists a service's backups on all destinations. A destination that cannot be listed is
+ * reported through `log` and in `unreachable`; if none can be listed, that is an error.
  */
 export async function listBackups(
   destinations: readonly Destination[],
   host: string,
   service: string,
   log: Logger,
-): Promise<BackupRow[]> {
+): Promise<Catalog> {
   const rows = new Map<string, BackupRow>();
   const listings = await Promise.allSettled(destinations.map((d) => d.list(host, service)));
-  let failures = 0;
+  const unreachable = new Map<string, string>();
   listings.forEach((listing, i) => {
     if (listing.status === "rejected") {
-      failures++;
-      log.warn(`${service}: ${(listing.reason as Error).message}`);
+      unreachable.set(destinations[i].name, messageOf(listing.reason));
+      log.warn(`${service}: ${messageOf(listing.reason)}`);
       return;
     }
     for (const { id, size } of listing.value) {
@@ -50,8 +58,8 @@ export async function listBackups(
       }
     }
   });
-  if (failures > 0 && failures === destinations.length) {
+  if (unreachable.size > 0 && unreachable.size === destinations.length) {
     throw new DestinationError("every destination", `cannot list the backups of ${service}`);
   }
-  return [...rows.values()].sort((a, b) => a.id < b.id ? 1 : -1);
+  return { rows: [...rows.values()].sort((a, b) => a.id < b.id ? 1 : -1), unreachable };
 }

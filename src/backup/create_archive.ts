@@ -9,6 +9,7 @@ import type { ServiceConfig } from "../config/types.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import { PackratError } from "../errors.ts";
 import { removeIfExists, writeAll } from "../io/files.ts";
+import type { Journal } from "../state/lock.ts";
 import type { Logger } from "../ui/log.ts";
 
 export interface StagedArchive extends PackResult {
@@ -18,7 +19,7 @@ export interface StagedArchive extends PackResult {
 
 /**
  * Archives `service.path` into `<stagingDir>/packrat-<service>-<id>.staging`. On any error the
- * staging file is removed before the error is rethrown.
+ * staging file is removed before the error is rethrown; on success the caller removes it.
  */
 export async function createArchive(options: {
   service: ServiceConfig;
@@ -27,6 +28,8 @@ export async function createArchive(options: {
   stagingDir: string;
   master: MasterKey;
   log: Logger;
+  /** Notes the staging file before it exists, so that a run that dies leaves it to be removed. */
+  journal: Journal;
   onProgress?: (progress: PackProgress) => void;
   signal?: AbortSignal;
   /** Absolute paths never archived, such as a local destination inside the service path. */
@@ -35,10 +38,12 @@ export async function createArchive(options: {
   const { service, id, stagingDir } = options;
   const path = `${stagingDir}/packrat-${service.name}-${id}.staging`;
   let file: Deno.FsFile;
+  options.journal.add("paths", path);
   try {
     await Deno.mkdir(stagingDir, { recursive: true });
     file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
   } catch (error) {
+    options.journal.remove("paths", path);
     throw new PackratError(
       `cannot create a staging file in ${stagingDir}: ${(error as Error).message}`,
     );
@@ -65,6 +70,7 @@ export async function createArchive(options: {
       // Already closed.
     }
     await removeIfExists(path);
+    options.journal.remove("paths", path);
     if (isDiskFull(error)) {
       throw new PackratError(
         `the staging directory ${stagingDir} is full; free space there or set backup.staging_dir to a larger disk (nothing was kept)`,

@@ -8,11 +8,15 @@ import type { PackProgress } from "../archive/pack.ts";
 import type { Config, HookConfig, ServiceConfig } from "../config/types.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
+import { withContainersStopped } from "../docker/stop_start.ts";
+import { InterruptedError, messageOf } from "../errors.ts";
 import { removeIfExists } from "../io/files.ts";
+import { settleLater } from "../io/settle.ts";
 import { runHook } from "../hooks/run_hook.ts";
+import { StateLock } from "../state/lock.ts";
+import { recoverDeadRuns } from "../state/recover.ts";
 import type { Logger } from "../ui/log.ts";
-import { withContainersStopped } from "./containers.ts";
-import { acquireLock } from "./lock.ts";
+import { cleanUploads } from "./clean_uploads.ts";
 import { copyArchive, type DestinationResult } from "./copy_archive.ts";
 import { createArchive } from "./create_archive.ts";
 import { newBackupId } from "./id.ts";
@@ -22,7 +26,7 @@ export interface RunContext {
   readonly master: MasterKey;
   readonly destinations: readonly Destination[];
   readonly log: Logger;
-  /** Where per-service locks live (shared by the CLI and the daemon). */
+  /** The state directory: per-service locks and run records, shared by the CLI and the daemon. */
   readonly stateDir: string;
   readonly onProgress?: (service: string, progress: PackProgress) => void;
   /** Aborted on SIGINT/SIGTERM: the run stops, cleans up and throws. */
@@ -41,40 +45,65 @@ export interface BackupReport {
   readonly archiveMs: number;
   readonly totalMs: number;
   readonly results: readonly DestinationResult[];
+  /** Containers did not come back after the archive was made (it was stored all the same). */
+  readonly containerError?: string;
   /** post_backup failed after the archive was stored. */
   readonly postBackupError?: string;
 }
 
 /**
- * Backs up one service: lock → pre_backup → stop containers → archive → start containers →
- * copy to every destination → retention → post_backup → unlock. Throws when no archive could
- * be made; destination failures are in the report.
+ * Backs up one service: lock → recover what dead runs left → pre_backup → stop containers →
+ * archive → start containers → copy to every destination → retention → post_backup → unlock.
+ * Throws when no archive could be made; destination failures are in the report.
  */
 export async function runBackup(ctx: RunContext, service: ServiceConfig): Promise<BackupReport> {
-  const release = await acquireLock(ctx.stateDir, service.name);
+  const lock = StateLock.service(ctx.stateDir, service.name, "backup");
   try {
-    let report: BackupReport;
+    await recoverDeadRuns(ctx, lock);
+    // Runs while the archive is made; awaited before this run uploads anything.
+    const cleaning = settleLater(cleanUploads({
+      destinations: ctx.destinations,
+      host: ctx.config.backup.host,
+      service: service.name,
+      lock,
+      log: ctx.log,
+    }));
     try {
-      if (service.preBackup) await hook(ctx, service, "pre_backup", service.preBackup);
-      report = await archiveAndCopy(ctx, service);
-    } catch (error) {
-      // post_backup undoes what pre_backup did (e.g. maintenance mode): run it on failure too.
-      if (service.postBackup) {
-        await hook(ctx, service, "post_backup", service.postBackup).catch((e) =>
-          ctx.log.error((e as Error).message)
-        );
-      }
-      throw error;
-    }
-    if (!service.postBackup) return report;
-    try {
-      await hook(ctx, service, "post_backup", service.postBackup);
-      return report;
-    } catch (error) {
-      return { ...report, postBackupError: (error as Error).message };
+      return await withHooks(ctx, service, () => archiveAndCopy(ctx, service, lock, cleaning));
+    } finally {
+      // Its error, if any, was the run's to report (archiveAndCopy awaits it).
+      await cleaning.catch(() => {});
     }
   } finally {
-    await release();
+    lock.release();
+  }
+}
+
+/** pre_backup, the work, post_backup — which also runs when the work failed. */
+async function withHooks(
+  ctx: RunContext,
+  service: ServiceConfig,
+  work: () => Promise<BackupReport>,
+): Promise<BackupReport> {
+  let report: BackupReport;
+  try {
+    if (service.preBackup) await hook(ctx, service, "pre_backup", service.preBackup);
+    report = await work();
+  } catch (error) {
+    // post_backup undoes what pre_backup did (e.g. maintenance mode): run it on failure too.
+    if (service.postBackup) {
+      await hook(ctx, service, "post_backup", service.postBackup).catch((e) =>
+        ctx.log.error(messageOf(e))
+      );
+    }
+    throw error;
+  }
+  if (!service.postBackup) return report;
+  try {
+    await hook(ctx, service, "post_backup", service.postBackup);
+    return report;
+  } catch (error) {
+    return { ...report, postBackupError: messageOf(error) };
   }
 }
 
@@ -88,7 +117,12 @@ function hook(ctx: RunContext, service: ServiceConfig, name: string, config: Hoo
   });
 }
 
-async function archiveAndCopy(ctx: RunContext, service: ServiceConfig): Promise<BackupReport> {
+async function archiveAndCopy(
+  ctx: RunContext,
+  service: ServiceConfig,
+  lock: StateLock,
+  cleaning: Promise<void>,
+): Promise<BackupReport> {
   const { config, log } = ctx;
   const started = performance.now();
   const id = newBackupId();
@@ -102,16 +136,22 @@ async function archiveAndCopy(ctx: RunContext, service: ServiceConfig): Promise<
       stagingDir: config.backup.stagingDir,
       master: ctx.master,
       log,
+      journal: lock,
       onProgress: ctx.onProgress && ((p) => ctx.onProgress!(service.name, p)),
       signal: ctx.signal,
       skip: config.backup.local ? [config.backup.local.path] : [],
     });
   // Containers are down only while the archive is written, never during the upload.
-  const staged = service.docker
-    ? await withContainersStopped({ docker: service.docker, service: service.name, log }, archive)
-    : await archive();
+  const { value: staged, restartError } = service.docker
+    ? await withContainersStopped(
+      { docker: service.docker, service: service.name, log, journal: lock },
+      archive,
+    )
+    : { value: await archive(), restartError: undefined };
   const archiveMs = performance.now() - started;
   try {
+    await cleaning;
+    lock.add("uploads", id);
     const results = await copyArchive({
       destinations: ctx.destinations,
       host: config.backup.host,
@@ -123,7 +163,9 @@ async function archiveAndCopy(ctx: RunContext, service: ServiceConfig): Promise<
       log,
       signal: ctx.signal,
     });
-    ctx.signal?.throwIfAborted();
+    // A destination that failed may hold a partial upload: the next run removes it.
+    if (results.every((r) => r.ok)) lock.remove("uploads", id);
+    if (ctx.signal?.aborted) throw interruptedAfterCopy(ctx.signal.reason, id, results);
     return {
       service: service.name,
       id,
@@ -134,8 +176,30 @@ async function archiveAndCopy(ctx: RunContext, service: ServiceConfig): Promise<
       archiveMs,
       totalMs: performance.now() - started,
       results,
+      containerError: restartError?.message,
     };
   } finally {
     await removeIfExists(staged.path);
+    lock.remove("paths", staged.path);
   }
+}
+
+/** An interrupt during the copy: say which destinations hold the backup all the same. */
+function interruptedAfterCopy(
+  reason: unknown,
+  id: string,
+  results: readonly DestinationResult[],
+): unknown {
+  if (!(reason instanceof InterruptedError)) return reason;
+  const stored = results.filter((r) => r.ok).map((r) => r.destination);
+  if (stored.length === 0) return reason;
+  const where = stored.length === results.length
+    ? `every destination (${stored.join(", ")})`
+    : `${stored.join(", ")} (not on ${
+      results.filter((r) => !r.ok).map((r) => r.destination).join(", ")
+    })`;
+  return new InterruptedError(
+    reason.signalName,
+    `backup ${id} was stored on ${where}`,
+  );
 }

@@ -1,6 +1,5 @@
 /** `packrat backup <service>… | --all`: run backups now. @module */
 import type { Command } from "commander";
-import { stateDirectory } from "../backup/lock.ts";
 import { type BackupReport, runBackup } from "../backup/run.ts";
 import { closeDestinations } from "../destinations/index.ts";
 import { ExitCode, exitCodeOf } from "../errors.ts";
@@ -32,7 +31,6 @@ export function registerBackup(program: Command, cli: Cli): void {
                   ...ctx,
                   master,
                   signal,
-                  stateDir: ctx.config.backup.stateDir ?? stateDirectory(),
                   onProgress: cli.global().quiet ? undefined : (name, p) =>
                     showProgress(
                       `${name}: ${p.entries} entries, ${formatBytes(p.bytesIn)} read, ${
@@ -61,7 +59,7 @@ export function registerBackup(program: Command, cli: Cli): void {
 }
 
 function outcomeOf(report: BackupReport): number {
-  if (report.postBackupError) return ExitCode.failure;
+  if (report.postBackupError || report.containerError) return ExitCode.failure;
   const failed = report.results.filter((r) => !r.ok).length;
   if (failed === 0) return ExitCode.ok;
   return failed === report.results.length ? ExitCode.destination : ExitCode.partial;
@@ -96,8 +94,8 @@ function printReport(report: BackupReport): void {
       : r.error;
     lines.push(`  ${r.destination.padEnd(width)}  ${status}  ${detail}`);
   }
-  if (report.postBackupError) {
-    lines.push(`  ${report.postBackupError} (the backup itself is stored)`);
+  for (const problem of [report.containerError, report.postBackupError]) {
+    if (problem) lines.push(`  ${problem} (the backup itself is stored)`);
   }
   console.log(lines.join("\n"));
 }

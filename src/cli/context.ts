@@ -9,6 +9,7 @@ import { type MasterKey, readKeyFile } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
 import { openDestinations } from "../destinations/index.ts";
 import { UsageError } from "../errors.ts";
+import { stateDirectory } from "../state/directory.ts";
 import { type Logger, stderrLogger } from "../ui/log.ts";
 
 export interface GlobalOptions {
@@ -26,12 +27,19 @@ export interface Context {
   readonly config: Config;
   readonly log: Logger;
   readonly destinations: Destination[];
+  /** Locks and run records (see src/state/). */
+  readonly stateDir: string;
 }
 
 export async function openContext(options: GlobalOptions): Promise<Context> {
   const config = await loadConfig({ path: options.config });
   const log = stderrLogger(options.quiet);
-  return { config, log, destinations: await openDestinations(config, (m) => log.warn(m)) };
+  return {
+    config,
+    log,
+    destinations: await openDestinations(config, (m) => log.warn(m)),
+    stateDir: stateDirectory(config.backup.stateDir),
+  };
 }
 
 export function readKey(config: Config): Promise<MasterKey> {

@@ -20,7 +20,8 @@ export function registerList(program: Command, cli: Cli): void {
       try {
         for (const service of services) {
           rows.push(
-            ...await listBackups(ctx.destinations, ctx.config.backup.host, service.name, ctx.log),
+            ...(await listBackups(ctx.destinations, ctx.config.backup.host, service.name, ctx.log))
+              .rows,
           );
         }
       } finally {

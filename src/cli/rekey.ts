@@ -62,7 +62,9 @@ async function openLocal(path: string): Promise<Deno.FsFile> {
 async function newestHeader(ctx: Context) {
   const host = ctx.config.backup.host;
   const rows = (await Promise.all(
-    ctx.config.services.map((s) => listBackups(ctx.destinations, host, s.name, ctx.log)),
+    ctx.config.services.map(async (s) =>
+      (await listBackups(ctx.destinations, host, s.name, ctx.log)).rows
+    ),
   )).flat().sort((a, b) => a.id < b.id ? 1 : -1);
   const newest = rows[0];
   if (!newest) {

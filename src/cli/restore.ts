@@ -8,13 +8,15 @@ import type { Command } from "commander";
 import type { Config } from "../config/types.ts";
 import { listBackups } from "../backup/catalog.ts";
 import { closeDestinations } from "../destinations/index.ts";
+import { withContainersStopped } from "../docker/stop_start.ts";
 import { UsageError } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { pickBackup, sourcesFor } from "../restore/find.ts";
 import { compileIncludes } from "../restore/include.ts";
-import { withContainersStopped } from "../backup/containers.ts";
 import { restoreBackup } from "../restore/restore.ts";
 import { resolveTarget } from "../restore/target.ts";
+import { StateLock } from "../state/lock.ts";
+import { recoverDeadRuns } from "../state/recover.ts";
 import { confirm, selectBackup } from "../ui/prompts.ts";
 import { type Cli, openContext, readKey, serviceNamed } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
@@ -49,11 +51,16 @@ export function registerRestore(program: Command, cli: Cli): void {
         if (!flags.include?.length) refuseOverOwnData(ctx.config, target);
         const master = await readKey(ctx.config);
         const host = ctx.config.backup.host;
-        const rows = await listBackups(ctx.destinations, host, service.name, ctx.log);
+        const { rows, unreachable } = await listBackups(
+          ctx.destinations,
+          host,
+          service.name,
+          ctx.log,
+        );
         const row = flags.backup
           ? pickBackup(rows, flags.backup, service.name)
           : await selectBackup(rows, service.name);
-        const sources = sourcesFor(ctx.destinations, row, flags.from);
+        const sources = sourcesFor(ctx.destinations, row, flags.from, unreachable);
         if (!flags.yes && await holdsData(target)) {
           const what = flags.include?.length ? "Matching files in" : "Everything in";
           const ok = await confirm(
@@ -64,33 +71,46 @@ export function registerRestore(program: Command, cli: Cli): void {
           );
           if (!ok) throw new UsageError("restore cancelled; nothing was changed");
         }
-        const restore = (signal: AbortSignal) =>
-          restoreBackup({
-            sources,
-            host,
-            row,
-            master,
-            target,
-            include: flags.include ?? [],
-            log: ctx.log,
-            signal,
-          });
-        // Restoring the live data of a containerised service: its containers are stopped
-        // for the restore and started (and checked for health) afterwards, whatever happens.
-        const docker = flags.target ? undefined : service.docker;
-        const report = await interruptible((signal) =>
-          docker
-            ? withContainersStopped(
-              { docker, service: service.name, log: ctx.log },
-              () => restore(signal),
-            )
-            : restore(signal)
-        );
-        console.log(
-          `${service.name}: restored ${row.id} from ${report.from} into ${report.target} — ${report.files} files, ${report.dirs} directories, ${report.links} links, ${
-            formatBytes(report.bytes)
-          }`,
-        );
+        // In place, the restore is a writer of the service like a backup: it takes the
+        // service's lock. Elsewhere it changes no service, but its staging directory is noted
+        // under a lock of its own all the same, for the next run to remove if this one dies.
+        const lock = flags.target
+          ? StateLock.run(ctx.stateDir, "restore")
+          : StateLock.service(ctx.stateDir, service.name, "restore");
+        try {
+          await recoverDeadRuns(ctx, lock);
+          const restore = (signal: AbortSignal) =>
+            restoreBackup({
+              sources,
+              host,
+              row,
+              master,
+              target,
+              include: flags.include ?? [],
+              log: ctx.log,
+              journal: lock,
+              signal,
+            });
+          // Restoring the live data of a containerised service: its containers are stopped
+          // for the restore and started (and checked for health) afterwards, whatever happens.
+          const docker = flags.target ? undefined : service.docker;
+          const { value: report, restartError } = await interruptible((signal) =>
+            docker
+              ? withContainersStopped(
+                { docker, service: service.name, log: ctx.log, journal: lock },
+                () => restore(signal),
+              )
+              : restore(signal).then((value) => ({ value, restartError: undefined }))
+          );
+          console.log(
+            `${service.name}: restored ${row.id} from ${report.from} into ${report.target} — ${report.files} files, ${report.dirs} directories, ${report.links} links, ${
+              formatBytes(report.bytes)
+            }`,
+          );
+          if (restartError) throw restartError;
+        } finally {
+          lock.release();
+        }
       } finally {
         await closeDestinations(ctx.destinations);
       }

@@ -12,15 +12,17 @@ export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>
   const controller = new AbortController();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const handlers = signals.map((name) => {
-    const handler = () =>
-      controller.abort(new InterruptedError(`interrupted by ${name}; cleaned up and stopped`));
+    const handler = () => controller.abort(new InterruptedError(name));
     Deno.addSignalListener(name, handler);
     return [name, handler] as const;
   });
   try {
     return await work(controller.signal);
   } catch (error) {
-    if (controller.signal.aborted) throw controller.signal.reason;
+    // An InterruptedError of the work's own says more (e.g. that the backup was stored).
+    if (controller.signal.aborted && !(error instanceof InterruptedError)) {
+      throw controller.signal.reason;
+    }
     throw error;
   } finally {
     for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);

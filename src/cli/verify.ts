@@ -1,14 +1,26 @@
-/** `packrat verify [service] [--backup ID] [--from DEST]`: a full restore test without writing. @module */
+/**
+ * `packrat verify [service] [--backup ID] [--from DEST] [--all-copies]`: a full restore test
+ * without writing. A damaged copy fails the command even when another copy is intact.
+ *
+ * @module
+ */
 import type { Command } from "commander";
 import { listBackups } from "../backup/catalog.ts";
+import type { ServiceConfig } from "../config/types.ts";
+import type { MasterKey } from "../crypto/key.ts";
 import { closeDestinations } from "../destinations/index.ts";
-import { ExitCode } from "../errors.ts";
+import { ExitCode, exitCodeOf, messageOf } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { pickBackup, sourcesFor } from "../restore/find.ts";
-import { verifyBackup } from "../restore/verify.ts";
-import { type Cli, openContext, readKey, serviceNamed } from "./context.ts";
+import { verifyCopies } from "../restore/verify.ts";
+import { type Cli, type Context, openContext, readKey, serviceNamed } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
-import { exitCodeOf } from "../errors.ts";
+
+interface VerifyFlags {
+  backup: string;
+  from?: string;
+  allCopies?: boolean;
+}
 
 export function registerVerify(program: Command, cli: Cli): void {
   program
@@ -19,37 +31,20 @@ export function registerVerify(program: Command, cli: Cli): void {
     .argument("[service]", "only this service (default: all)")
     .option("--backup <id>", "backup id, a unique prefix of one, or 'latest'", "latest")
     .option("--from <destination>", "read from this destination")
-    .action(async (name: string | undefined, flags: { backup: string; from?: string }) => {
+    .option("--all-copies", "verify the copy on every destination, not just the first one")
+    .action(async (name: string | undefined, flags: VerifyFlags) => {
       keepOnly("net");
       const ctx = await openContext(cli.global());
       const services = name ? [serviceNamed(ctx.config, name)] : ctx.config.services;
       const master = await readKey(ctx.config);
-      const host = ctx.config.backup.host;
       let worst: number = ExitCode.ok;
       try {
         for (const service of services) {
           try {
-            const rows = await listBackups(ctx.destinations, host, service.name, ctx.log);
-            if (!name && rows.length === 0) {
-              console.log(`${service.name}: no backups yet`);
-              continue;
-            }
-            const row = pickBackup(rows, flags.backup, service.name);
-            const report = await verifyBackup({
-              sources: sourcesFor(ctx.destinations, row, flags.from),
-              host,
-              row,
-              master,
-              log: ctx.log,
-            });
-            console.log(
-              `${service.name}: backup ${row.id} on ${report.from} is intact — ${report.entries} entries, ${
-                formatBytes(report.bytes)
-              }`,
-            );
+            worst = Math.max(worst, await verifyService(ctx, service, master, flags, !name));
           } catch (error) {
             if (services.length === 1) throw error;
-            ctx.log.error(`${service.name}: ${(error as Error).message}`);
+            ctx.log.error(`${service.name}: ${messageOf(error)}`);
             worst = Math.max(worst, exitCodeOf(error));
           }
         }
@@ -58,4 +53,61 @@ export function registerVerify(program: Command, cli: Cli): void {
       }
       cli.exitWith(worst);
     });
+}
+
+/** Verifies one service's backup; prints a line per copy read and returns the exit code. */
+async function verifyService(
+  ctx: Context,
+  service: ServiceConfig,
+  master: MasterKey,
+  flags: VerifyFlags,
+  skipEmpty: boolean,
+): Promise<number> {
+  const host = ctx.config.backup.host;
+  const { rows, unreachable } = await listBackups(ctx.destinations, host, service.name, ctx.log);
+  if (skipEmpty && rows.length === 0) {
+    console.log(`${service.name}: no backups yet`);
+    return ExitCode.ok;
+  }
+  const row = pickBackup(rows, flags.backup, service.name);
+  const verdicts = await verifyCopies({
+    sources: sourcesFor(ctx.destinations, row, flags.from, unreachable),
+    host,
+    row,
+    master,
+    all: flags.allCopies ?? false,
+  });
+  const copy = (destination: string) => `${service.name}: backup ${row.id} on ${destination}`;
+  for (const verdict of verdicts) {
+    if (verdict.status === "intact") {
+      console.log(
+        `${copy(verdict.destination)} is intact — ${verdict.entries} entries, ${
+          formatBytes(verdict.bytes)
+        }`,
+      );
+    } else if (verdict.status === "damaged") {
+      ctx.log.error(`${copy(verdict.destination)} is damaged: ${verdict.error}`);
+    } else {
+      ctx.log.error(`${copy(verdict.destination)} cannot be read (unreachable): ${verdict.error}`);
+    }
+  }
+  const unchecked = flags.allCopies && !flags.from
+    ? ctx.destinations.filter((d) => !row.destinations.includes(d.name)).map((d) => d.name)
+    : [];
+  for (const destination of unchecked) {
+    const why = unreachable.get(destination);
+    if (why) ctx.log.error(`${service.name}: ${destination} is unreachable: ${why}`);
+    else ctx.log.warn(`${service.name}: ${destination} holds no copy of ${row.id}`);
+  }
+
+  const intact = verdicts.filter((v) => v.status === "intact").map((v) => v.destination);
+  if (verdicts.some((v) => v.status === "damaged")) {
+    if (intact.length > 0) {
+      ctx.log.info(`${service.name}: to restore it, use the intact copy: --from ${intact[0]}`);
+    }
+    return ExitCode.damaged;
+  }
+  const missed = verdicts.some((v) => v.status === "unreachable") ||
+    unchecked.some((d) => unreachable.has(d));
+  return intact.length === 0 || (flags.allCopies && missed) ? ExitCode.destination : ExitCode.ok;
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type BackupRow, listBackups } from "../backup/catalog.ts";
+import type { BackupRow } from "../backup/catalog.ts";
 import type { Destination } from "../destinations/destination.ts";
 import { ArchiveDamagedError, DestinationError, PackratError, UsageError } from "../errors.ts";
 import type { Logger } from "../ui/log.ts";
@@ -29,22 +29,15 @@ export function pickBackup(rows: readonly BackupRow[], wanted: string, service: 
   );
 }
 
-/** Lists the service's backups and picks one (see `pickBackup`). */
-export async function findBackup(
-  destinations: readonly Destination[],
-  host: string,
-  service: string,
-  wanted: string,
-  log: Logger,
-): Promise<BackupRow> {
-  return pickBackup(await listBackups(destinations, host, service, log), wanted, service);
-}
-
-/** The destinations to read `row` from: `--from` alone, else every holder in config order. */
+/**
+ * The destinations to read `row` from: `--from` alone, else every holder in config order.
+ * `unreachable` names the destinations that could not be listed: they may hold it.
+ */
 export function sourcesFor(
   destinations: readonly Destination[],
   row: BackupRow,
   from?: string,
+  unreachable: ReadonlyMap<string, string> = new Map(),
 ): Destination[] {
   if (from) {
     const chosen = destinations.find((d) => d.name === from);
@@ -53,6 +46,13 @@ export function sourcesFor(
         `--from ${from}: no such destination (configured: ${
           destinations.map((d) => d.name).join(", ")
         })`,
+      );
+    }
+    const why = unreachable.get(from);
+    if (why !== undefined) {
+      throw new DestinationError(
+        from,
+        `unreachable, so backup ${row.id} cannot be read from it (${why.replace(`${from}: `, "")})`,
       );
     }
     if (!row.destinations.includes(from)) {

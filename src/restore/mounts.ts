@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { lstatOrNone } from "./tree.ts";
+import { lstatOrNone } from "../io/tree.ts";
 
 /** The mount points at or below `dir` (including `dir` when it is one). */
 export function findMountPoints(dir: string): Set<string> {

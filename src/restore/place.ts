@@ -31,7 +31,7 @@ import {
   removeEmptyDirs,
   removeTree,
   rename,
-} from "./tree.ts";
+} from "../io/tree.ts";
 
 /** The result of a placement, for the caller to finish with. */
 export interface Placed {

@@ -17,13 +17,14 @@ import type { BackupRow } from "../backup/catalog.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
 import { PackratError } from "../errors.ts";
+import { lstatOrNone, removeTree } from "../io/tree.ts";
+import type { Journal } from "../state/lock.ts";
 import type { Logger } from "../ui/log.ts";
 import { applyDirMetadata, deepestFirst, Extractor, type ExtractStats } from "./extract.ts";
 import { readFromSources } from "./find.ts";
 import { compileIncludes } from "./include.ts";
 import { mergeContents, type Placed, stagingName, swapContents } from "./place.ts";
 import { resolveTarget } from "./target.ts";
-import { lstatOrNone, removeTree } from "./tree.ts";
 
 export interface RestoreOptions {
   readonly sources: readonly Destination[];
@@ -35,6 +36,8 @@ export interface RestoreOptions {
   /** `--include` globs: restore only matching paths, leaving everything else in place. */
   readonly include: readonly string[];
   readonly log: Logger;
+  /** Notes the staging directory (decrypted data) so that a restore that dies leaves it to be removed. */
+  readonly journal: Journal;
   /** Aborts the restore until the swap starts; from then on it finishes. */
   readonly signal?: AbortSignal;
 }
@@ -56,7 +59,7 @@ interface Plan {
 /** Restores a backup into `options.target` (see the module doc); returns what it did. */
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreReport> {
   compileIncludes(options.include);
-  const plan = makeStaging(resolveTarget(options.target));
+  const plan = makeStaging(resolveTarget(options.target), options.journal);
   let placed: Placed;
   let extracted: { extractor: Extractor; from: string };
   try {
@@ -65,17 +68,18 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
     options.signal?.throwIfAborted();
     placed = place(plan, extracted.extractor, options.log);
   } catch (error) {
-    discardStaging(plan, options.log);
+    discardStaging(plan, options.journal, options.log);
     putBackTimes(plan);
     throw error;
   }
-  for (const oldDir of placed.oldDirs) removeOld(oldDir, options.log);
-  discardStaging(plan, options.log);
+  // Only now are the previous contents garbage: a restore that dies before leaves them be.
+  for (const oldDir of placed.oldDirs) removeOld(oldDir, options.journal, options.log);
+  discardStaging(plan, options.journal, options.log);
   stampDirectories(plan.target, placed.kept, extracted.extractor.directories, options.log);
   return { ...extracted.extractor.stats, from: extracted.from, target: plan.target };
 }
 
-function makeStaging(target: string): Plan {
+function makeStaging(target: string, journal: Journal): Plan {
   const tag = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
   const before = lstatOrNone(target);
   const slash = target.lastIndexOf("/");
@@ -83,10 +87,12 @@ function makeStaging(target: string): Plan {
   const staging = before
     ? `${target}/${stagingName(tag)}`
     : `${parent}/.${target.slice(slash + 1)}${stagingName(tag)}`;
+  journal.add("paths", staging);
   try {
     if (!before) Deno.mkdirSync(parent, { recursive: true });
     Deno.mkdirSync(staging, { mode: 0o700 });
   } catch (error) {
+    journal.remove("paths", staging);
     throw new PackratError(
       `cannot create a staging directory in ${before ? target : parent}: ${
         (error as Error).message
@@ -166,16 +172,19 @@ function stampDirectories(
 }
 
 /** The restore succeeded: a previous tree that cannot be removed is a warning, not a failure. */
-function removeOld(oldDir: string, log: Logger): void {
+function removeOld(oldDir: string, journal: Journal, log: Logger): void {
+  journal.add("paths", oldDir);
   const problems = removeTree(oldDir);
+  // What could not go (a mount point inside, say) is the user's to look at, not a leftover.
+  journal.remove("paths", oldDir);
   if (problems.length === 0) return;
   log.warn(`restored; the previous contents were left at ${oldDir} (${summary(problems)})`);
 }
 
 /** Removes the staging directory; never throws, so it cannot hide the error being reported. */
-function discardStaging(plan: Plan, log: Logger): void {
+function discardStaging(plan: Plan, journal: Journal, log: Logger): void {
   const problems = removeTree(plan.staging);
-  if (problems.length === 0) return;
+  if (problems.length === 0) return journal.remove("paths", plan.staging);
   log.warn(
     `could not remove the staging directory ${plan.staging} (${
       summary(problems)

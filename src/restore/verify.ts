@@ -1,6 +1,7 @@
 /**
  * Verify: download a backup and fully decrypt, decompress and walk it without writing files —
- * a restore test.
+ * a restore test. Finding damage is its job, so a damaged copy is never hidden behind a good
+ * one: each copy read gets its own verdict.
  *
  * @module
  */
@@ -8,38 +9,63 @@ import { unpackArchive } from "../archive/unpack.ts";
 import type { BackupRow } from "../backup/catalog.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
-import type { Logger } from "../ui/log.ts";
+import { ArchiveDamagedError, DestinationError, messageOf, PackratError } from "../errors.ts";
 import { PathGuard } from "./extract.ts";
-import { readFromSources } from "./find.ts";
 
-export interface VerifyReport {
-  readonly from: string;
-  readonly entries: number;
-  readonly bytes: number;
-}
+/** What reading one copy of a backup found. */
+export type CopyVerdict =
+  | { readonly destination: string; readonly status: "intact"; entries: number; bytes: number }
+  | { readonly destination: string; readonly status: "damaged" | "unreachable"; error: string };
 
-export function verifyBackup(options: {
+/**
+ * Verifies copies of `row` on `sources`, in order: every one with `all`, else until one is
+ * intact (a damaged or unreachable copy before it is reported, and the next one read). Errors
+ * that are not about one copy (the wrong key, say) stop at once.
+ */
+export async function verifyCopies(options: {
   sources: readonly Destination[];
   host: string;
   row: BackupRow;
   master: MasterKey;
-  log: Logger;
-}): Promise<VerifyReport> {
-  return readFromSources(
-    options.sources,
-    options.host,
-    options.row,
-    options.log,
-    async (stream, d) => {
-      const source = `${d.name}:${options.row.id}`;
-      const guard = new PathGuard(source);
-      const result = await unpackArchive(stream, options.master, source, {
-        entry(entry) {
-          guard.check(entry);
-          return undefined;
-        },
-      });
-      return { from: d.name, entries: result.entries, bytes: result.bytes };
-    },
-  );
+  all: boolean;
+}): Promise<CopyVerdict[]> {
+  const verdicts: CopyVerdict[] = [];
+  for (const destination of options.sources) {
+    const verdict = await verifyCopy(destination, options);
+    verdicts.push(verdict);
+    if (verdict.status === "intact" && !options.all) break;
+  }
+  return verdicts;
+}
+
+async function verifyCopy(
+  destination: Destination,
+  options: { host: string; row: BackupRow; master: MasterKey },
+): Promise<CopyVerdict> {
+  const { row } = options;
+  const source = `${destination.name}:${row.id}`;
+  try {
+    const stream = await destination.open(options.host, row.service, row.id);
+    const guard = new PathGuard(source);
+    const result = await unpackArchive(stream, options.master, source, {
+      entry(entry) {
+        guard.check(entry);
+        return undefined;
+      },
+    });
+    return {
+      destination: destination.name,
+      status: "intact",
+      entries: result.entries,
+      bytes: result.bytes,
+    };
+  } catch (error) {
+    if (error instanceof ArchiveDamagedError) {
+      return { destination: destination.name, status: "damaged", error: messageOf(error) };
+    }
+    // The wrong key, say, is wrong for every copy.
+    if (error instanceof PackratError && !(error instanceof DestinationError)) throw error;
+    // A destination that cannot be reached, or that dropped the connection while being read.
+    return { destination: destination.name, status: "unreachable", error: messageOf(error) };
+  }
 }

@@ -11,12 +11,13 @@
 import assert from "node:assert/strict";
 import { DockerClient } from "../../src/docker/client.ts";
 import {
-  type CliResult,
   entries,
   filesUnder,
+  pollUntil,
   ROOT,
   type Setup,
   setup,
+  show,
   tempDir,
   writeRandomFile,
 } from "../helpers.ts";
@@ -207,27 +208,6 @@ async function assertStoppedWhileArchived(
   return gap;
 }
 
-async function pollUntil(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 30_000,
-  intervalMs = 20,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-function run(s: Setup, state: string, args: string[]): Promise<CliResult> {
-  return s.run(args, { env: { STATE_DIRECTORY: state } });
-}
-
-function show(result: CliResult): string {
-  return `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
-}
-
 /**
  * A `synology` destination on a closed port: every upload attempt is refused at once, and the
  * retries (1 s + 2 s backoff) make the upload phase last at least 3 s.
@@ -251,13 +231,8 @@ async function closedSynology(dir: string): Promise<Record<string, unknown>> {
 }
 
 /** Restores the newest backup of `service` into `target` and returns the path. */
-async function restoreLatest(
-  s: Setup,
-  stateDir: string,
-  service: string,
-  target: string,
-): Promise<string> {
-  const result = await run(s, stateDir, [
+async function restoreLatest(s: Setup, service: string, target: string): Promise<string> {
+  const result = await s.run([
     "restore",
     service,
     "--backup",
@@ -275,7 +250,6 @@ Deno.test("docker: the container is stopped while archiving, then running and he
   dockerHost();
   await using dir = await tempDir("packrat-docker-");
   await using c = await container(`${dir.path}/data`);
-  const stateDir = `${dir.path}/state`;
   const s = await setup(dir.path, {
     svc: {
       path: c.data,
@@ -285,7 +259,7 @@ Deno.test("docker: the container is stopped while archiving, then running and he
   const before = await state(c.name);
 
   const start = Date.now();
-  const result = await run(s, stateDir, ["backup", "svc"]);
+  const result = await s.run(["backup", "svc"]);
   const end = Date.now();
   const after = await state(c.name);
 
@@ -305,7 +279,7 @@ Deno.test("docker: the container is stopped while archiving, then running and he
       `it should be running again before the (≥ 3 s) upload phase`,
   );
 
-  const target = await restoreLatest(s, stateDir, "svc", `${dir.path}/restored`);
+  const target = await restoreLatest(s, "svc", `${dir.path}/restored`);
   const gap = await assertStoppedWhileArchived(
     c,
     after,
@@ -326,7 +300,6 @@ Deno.test("docker: the container runs again after every failure", async (t) => {
   await t.step("pre_backup fails: exit 1, the container was never stopped", async () => {
     await using dir = await tempDir("packrat-docker-");
     await using c = await container(`${dir.path}/data`);
-    const stateDir = `${dir.path}/state`;
     const s = await setup(dir.path, {
       svc: {
         path: c.data,
@@ -335,7 +308,7 @@ Deno.test("docker: the container runs again after every failure", async (t) => {
       },
     });
     const before = await state(c.name);
-    const result = await run(s, stateDir, ["backup", "svc"]);
+    const result = await s.run(["backup", "svc"]);
     const after = await state(c.name);
     assert.equal(result.code, 1, show(result));
     assert.match(result.stderr, /pre_backup/);
@@ -348,7 +321,6 @@ Deno.test("docker: the container runs again after every failure", async (t) => {
   await t.step("the archive fails (service path missing): exit 1, the container runs", async () => {
     await using dir = await tempDir("packrat-docker-");
     await using c = await container(`${dir.path}/data`);
-    const stateDir = `${dir.path}/state`;
     const s = await setup(dir.path, {
       svc: {
         path: `${c.data}/missing`,
@@ -356,7 +328,7 @@ Deno.test("docker: the container runs again after every failure", async (t) => {
       },
     });
     const before = await state(c.name);
-    const result = await run(s, stateDir, ["backup", "svc"]);
+    const result = await s.run(["backup", "svc"]);
     const after = await state(c.name);
     assert.equal(result.code, 1, show(result));
     assert.match(result.stderr, /missing/);
@@ -376,7 +348,6 @@ Deno.test("docker: the container runs again after every failure", async (t) => {
     async () => {
       await using dir = await tempDir("packrat-docker-");
       await using c = await container(`${dir.path}/data`);
-      const stateDir = `${dir.path}/state`;
       const s = await setup(dir.path, {
         svc: {
           path: c.data,
@@ -385,7 +356,7 @@ Deno.test("docker: the container runs again after every failure", async (t) => {
       }, { local: undefined, synology: await closedSynology(dir.path) });
       const before = await state(c.name);
       const start = Date.now();
-      const result = await run(s, stateDir, ["backup", "svc"]);
+      const result = await s.run(["backup", "svc"]);
       const end = Date.now();
       const after = await state(c.name);
       assert.equal(result.code, 5, show(result));
@@ -405,7 +376,6 @@ Deno.test("docker: SIGTERM while the container is stopped: exit 130, the contain
   await using c = await container(`${dir.path}/data`);
   // Big and incompressible, so the archive phase (container down) lasts long enough to hit.
   await writeRandomFile(`${c.data}/big.bin`, 400 * 1024 * 1024);
-  const stateDir = `${dir.path}/state`;
   const s = await setup(dir.path, {
     svc: {
       path: c.data,
@@ -415,7 +385,7 @@ Deno.test("docker: SIGTERM while the container is stopped: exit 130, the contain
   using client = new DockerClient();
   const child = new Deno.Command(`${ROOT}/scripts/packrat`, {
     args: ["--config", s.config, "backup", "svc"],
-    env: { NO_COLOR: "1", STATE_DIRECTORY: stateDir },
+    env: { NO_COLOR: "1" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -459,7 +429,6 @@ Deno.test("docker: a container that was stopped before the backup stays stopped"
   dockerHost();
   await using dir = await tempDir("packrat-docker-");
   await using c = await container(`${dir.path}/data`, { running: false });
-  const stateDir = `${dir.path}/state`;
   const s = await setup(dir.path, {
     svc: {
       path: c.data,
@@ -468,13 +437,13 @@ Deno.test("docker: a container that was stopped before the backup stays stopped"
   });
   const before = await state(c.name);
   assert.equal(before.running, false);
-  const result = await run(s, stateDir, ["backup", "svc"]);
+  const result = await s.run(["backup", "svc"]);
   const after = await state(c.name);
   assert.equal(result.code, 0, show(result));
   assert.equal(after.running, false, `a stopped container was started: ${after.raw}`);
   assert.equal(after.startedAt, before.startedAt, "the stopped container was started meanwhile");
   assert.equal(after.finishedAt, before.finishedAt);
-  const target = await restoreLatest(s, stateDir, "svc", `${dir.path}/restored`);
+  const target = await restoreLatest(s, "svc", `${dir.path}/restored`);
   assert.equal(
     await Deno.readTextFile(`${target}/ticks`),
     await Deno.readTextFile(`${c.data}/ticks`),
@@ -487,7 +456,6 @@ Deno.test("docker: containers [a, b] are both stopped while archiving, stopped i
   const data = `${dir.path}/data`;
   await using a = await container(`${data}/a`);
   await using b = await container(`${data}/b`);
-  const stateDir = `${dir.path}/state`;
   const s = await setup(dir.path, {
     svc: {
       path: data,
@@ -495,7 +463,7 @@ Deno.test("docker: containers [a, b] are both stopped while archiving, stopped i
     },
   });
   const start = Date.now();
-  const result = await run(s, stateDir, ["backup", "svc"]);
+  const result = await s.run(["backup", "svc"]);
   const end = Date.now();
   const [sa, sb] = [await state(a.name), await state(b.name)];
   assert.equal(result.code, 0, show(result));
@@ -503,7 +471,7 @@ Deno.test("docker: containers [a, b] are both stopped while archiving, stopped i
     assert.equal(st.running, true, `${c.name} not running: ${st.raw}`);
     assert.equal(st.health, "healthy", `${c.name} not healthy: ${st.raw}`);
   }
-  const target = await restoreLatest(s, stateDir, "svc", `${dir.path}/restored`);
+  const target = await restoreLatest(s, "svc", `${dir.path}/restored`);
   const gapA = await assertStoppedWhileArchived(
     a,
     sa,

@@ -37,14 +37,19 @@ export interface TestContainer extends AsyncDisposable {
   data: string;
 }
 
-/** A running busybox container writing ticks into a bind-mounted temp dir; removed on dispose. */
-export async function container(healthcheck: boolean): Promise<TestContainer> {
+/**
+ * A running busybox container writing ticks into a bind-mounted temp dir; removed on dispose.
+ * `healthcheck`: none, the default one (/data/alive exists), or a command of the test's own.
+ */
+export async function container(healthcheck: boolean | string): Promise<TestContainer> {
   const dir = await tempDir("packrat-docker-");
   const name = `packrat-test-${crypto.randomUUID().slice(0, 8)}`;
   const health = healthcheck
     ? [
       "--health-cmd",
-      "test -f /data/alive || { echo no /data/alive; exit 1; }",
+      typeof healthcheck === "string"
+        ? healthcheck
+        : "test -f /data/alive || { echo no /data/alive; exit 1; }",
       "--health-interval",
       "1s",
       "--health-retries",

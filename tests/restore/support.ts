@@ -67,11 +67,13 @@ async function run(command: string, args: string[]): Promise<{ code: number; std
 }
 
 /**
- * Mounts a fresh tmpfs on `dir` (created if needed). A failed mount fails the test. Disposing
- * unmounts every mount point under `root` — also one a buggy restore moved elsewhere.
+ * Mounts a fresh tmpfs on `dir` (created if needed), `size` bytes if given. A failed mount
+ * fails the test. Disposing unmounts every mount point under `root` — also one a buggy
+ * restore moved elsewhere.
  */
-export function tmpfs(dir: string, root: string): Promise<AsyncDisposable> {
-  return mount(["-t", "tmpfs", "tmpfs", dir], dir, root);
+export function tmpfs(dir: string, root: string, size?: number): Promise<AsyncDisposable> {
+  const options = size === undefined ? [] : ["-o", `size=${size}`];
+  return mount(["-t", "tmpfs", ...options, "tmpfs", dir], dir, root);
 }
 
 /** Bind-mounts `source` on `dir` (same filesystem: same device number); see `tmpfs`. */

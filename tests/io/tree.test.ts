@@ -1,8 +1,8 @@
 /** Tree helpers of restore, on real files: removal never crosses into a mounted volume. */
 import assert from "node:assert/strict";
-import { removeTree } from "../../src/restore/tree.ts";
+import { removeTree } from "../../src/io/tree.ts";
 import { tempDir } from "../helpers.ts";
-import { bindMount, tmpfs } from "./support.ts";
+import { bindMount, tmpfs } from "../restore/support.ts";
 
 async function write(path: string, text: string): Promise<void> {
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });

@@ -71,12 +71,14 @@ export function registerRestore(program: Command, cli: Cli): void {
           );
           if (!ok) throw new UsageError("restore cancelled; nothing was changed");
         }
-        // In place, the restore is a writer of the service like a backup: it takes the
-        // service's lock. Elsewhere it changes no service, but its staging directory is noted
-        // under a lock of its own all the same, for the next run to remove if this one dies.
-        const lock = flags.target
-          ? StateLock.run(ctx.stateDir, "restore")
-          : StateLock.service(ctx.stateDir, service.name, "restore");
+        // Into the service's data, the restore is a writer of the service like a backup: it
+        // takes the service's lock. Elsewhere it changes no service, but its staging directory
+        // is noted under a lock of its own all the same, for the next run to remove if it dies.
+        const live = flags.target ? livePathOf(service.path) : target;
+        const inPlace = target === live;
+        const lock = inPlace || (live !== undefined && target.startsWith(`${live}/`))
+          ? StateLock.service(ctx.stateDir, service.name, "restore")
+          : StateLock.run(ctx.stateDir, "restore");
         try {
           await recoverDeadRuns(ctx, lock);
           const restore = (signal: AbortSignal) =>
@@ -93,7 +95,7 @@ export function registerRestore(program: Command, cli: Cli): void {
             });
           // Restoring the live data of a containerised service: its containers are stopped
           // for the restore and started (and checked for health) afterwards, whatever happens.
-          const docker = flags.target ? undefined : service.docker;
+          const docker = inPlace ? service.docker : undefined;
           const { value: report, restartError } = await interruptible((signal) =>
             docker
               ? withContainersStopped(
@@ -115,6 +117,15 @@ export function registerRestore(program: Command, cli: Cli): void {
         await closeDestinations(ctx.destinations);
       }
     });
+}
+
+/** The service's data directory as a restore target, if it can be resolved. */
+function livePathOf(path: string): string | undefined {
+  try {
+    return resolveTarget(path);
+  } catch {
+    return undefined;
+  }
 }
 
 async function holdsData(path: string): Promise<boolean> {

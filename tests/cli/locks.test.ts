@@ -76,7 +76,15 @@ Deno.test("restore in place and prune during a backup exit 8 naming its pid; the
 
   await using backup = s.start(["backup", "svc"]);
   await untilStarted(backup, svc.started);
-  for (const args of [["restore", "svc", "--backup", "latest", "--yes"], ["prune", "svc"]]) {
+  const restore = ["restore", "svc", "--backup", "latest", "--yes"];
+  const writers = [
+    restore,
+    // --target naming the service's own data, or a directory inside it, is in place too.
+    [...restore, "--target", svc.data],
+    [...restore, "--target", `${svc.data}/sub`],
+    ["prune", "svc"],
+  ];
+  for (const args of writers) {
     const second = await s.run(args);
     assert.equal(second.code, 8, `${args.join(" ")}: ${show(second)}`);
     assert.match(second.stderr, new RegExp(`svc is busy: a backup \\(pid ${backup.pid},`));

@@ -124,7 +124,9 @@ export class SftpDestination implements Destination {
           ));
         }
       };
-      client.once("error", fail);
+      // `on`, not `once`: a failed connection may still report its socket's reset afterwards, and
+      // an error event nobody listens to would end the whole process.
+      client.on("error", fail);
       client.once("ready", () => {
         // Nagle's algorithm costs SFTP a 20× slowdown on many small writes.
         (client as unknown as { _sock?: { setNoDelay?: (on: boolean) => void } })._sock

@@ -1,10 +1,18 @@
 /**
- * The synology destination through the CLI against the real test sshd: host key types taken
- * from known_hosts, key and passphrase problems, the stored archive's mode.
+ * The synology destination against the real test sshd, mostly through the CLI: host key types
+ * taken from known_hosts, key and passphrase problems, the stored archive's mode.
  */
 import assert from "node:assert/strict";
+import { SftpDestination } from "../../src/destinations/sftp.ts";
 import { assertOk, setup, tempDir } from "../helpers.ts";
-import { hostKeyLine, keyFingerprint, nasDir, servers, synologyBackupConfig } from "../remote.ts";
+import {
+  hostKeyLine,
+  keyFingerprint,
+  nasDir,
+  servers,
+  synologyBackupConfig,
+  synologyDestinationConfig,
+} from "../remote.ts";
 
 const srv = servers();
 const idOf = (stdout: string) => /backup (\d{8}T\d{6}\.\d{3}Z)/.exec(stdout)![1];
@@ -75,6 +83,27 @@ Deno.test("known_hosts holding only key types the server does not have: refused 
     /synology\s+FAILED\s+synology: host key of 127\.0\.0\.1:\d+: .*known_hosts holds only ecdsa-sha2-nistp384 keys for it, and the server offers none of them/,
   );
   assert.doesNotMatch(result.stderr, /retrying/);
+});
+
+Deno.test("a failed handshake leaves no stray error behind to crash the process", async () => {
+  await using dir = await tempDir();
+  await sshKeygen("-q", "-t", "ecdsa", "-b", "384", "-N", "", "-f", `${dir.path}/p384`);
+  const [algorithm, key] = (await Deno.readTextFile(`${dir.path}/p384.pub`)).split(/\s+/);
+  const knownHosts = `${dir.path}/known_hosts`;
+  await Deno.writeTextFile(knownHosts, `[127.0.0.1]:${srv.sshdPort} ${algorithm} ${key}\n`);
+  // The server resets each refused connection after the handshake error; a process that goes on
+  // working (retries, other destinations) must not die of that second error.
+  const destination = new SftpDestination({
+    ...synologyDestinationConfig(srv, "unused"),
+    knownHosts,
+  });
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await assert.rejects(destination.list("h", "svc"), /offers none of them/);
+    }
+  } finally {
+    await destination.close();
+  }
 });
 
 Deno.test("archives stored over SFTP get mode 0600", async () => {

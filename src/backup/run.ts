@@ -19,7 +19,7 @@ import type { Logger } from "../ui/log.ts";
 import { cleanUploads } from "./clean_uploads.ts";
 import { copyArchive, type DestinationResult } from "./copy_archive.ts";
 import { createArchive } from "./create_archive.ts";
-import { newBackupId } from "./id.ts";
+import { newBackupId } from "../catalog/id.ts";
 
 export interface RunContext {
   readonly config: Config;

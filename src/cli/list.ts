@@ -1,6 +1,6 @@
 /** `packrat list [service] [--json]`: backups per service and destination. @module */
 import type { Command } from "commander";
-import { type BackupRow, listBackups } from "../backup/catalog.ts";
+import { type BackupRow, listBackups } from "../catalog/catalog.ts";
 import { closeDestinations } from "../destinations/index.ts";
 import { formatBytes } from "../io/files.ts";
 import { type Cli, openContext, serviceNamed } from "./context.ts";

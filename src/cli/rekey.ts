@@ -5,7 +5,7 @@
  * @module
  */
 import type { Command } from "commander";
-import { listBackups } from "../backup/catalog.ts";
+import { listBackups } from "../catalog/catalog.ts";
 import { readHeader } from "../crypto/header.ts";
 import { deriveKey, readKeyFile, writeKeyFile } from "../crypto/key.ts";
 import { closeDestinations } from "../destinations/index.ts";

@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import type { Config } from "../config/types.ts";
-import { listBackups } from "../backup/catalog.ts";
+import { listBackups } from "../catalog/catalog.ts";
 import { closeDestinations } from "../destinations/index.ts";
 import { withContainersStopped } from "../docker/stop_start.ts";
 import { UsageError } from "../errors.ts";

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { isBackupId } from "../backup/id.ts";
+import { isBackupId } from "../catalog/id.ts";
 
 export interface StoredArchive {
   readonly id: string;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { BackupRow } from "../backup/catalog.ts";
+import type { BackupRow } from "../catalog/catalog.ts";
 import type { Destination } from "../destinations/destination.ts";
 import { ArchiveDamagedError, DestinationError, PackratError, UsageError } from "../errors.ts";
 import type { Logger } from "../ui/log.ts";

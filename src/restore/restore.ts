@@ -13,7 +13,7 @@
  */
 import { unpackArchive } from "../archive/unpack.ts";
 import type { TarEntry } from "../archive/tar.ts";
-import type { BackupRow } from "../backup/catalog.ts";
+import type { BackupRow } from "../catalog/catalog.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
 import { PackratError } from "../errors.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { unpackArchive } from "../archive/unpack.ts";
-import type { BackupRow } from "../backup/catalog.ts";
+import type { BackupRow } from "../catalog/catalog.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
 import { ArchiveDamagedError, DestinationError, messageOf, PackratError } from "../errors.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 import type { RetentionPolicy } from "../config/types.ts";
-import { timeOfId } from "../backup/id.ts";
+import { timeOfId } from "../catalog/id.ts";
 
 /**
  * Returns the ids to delete from `ids` (any order), never `protect` and never the newest.

@@ -4,7 +4,7 @@
  * @module
  */
 import * as clack from "@clack/prompts";
-import type { BackupRow } from "../backup/catalog.ts";
+import type { BackupRow } from "../catalog/catalog.ts";
 import { KeyError, PackratError, UsageError } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { newBackupId } from "../../src/backup/id.ts";
+import { newBackupId } from "../../src/catalog/id.ts";
 import { idsToDelete } from "../../src/retention/policy.ts";
 
 const day = 86_400_000;

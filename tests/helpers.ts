@@ -98,6 +98,40 @@ export async function pollUntil(
   }
 }
 
+/** Like pollUntil, while `run` is running: fails with its output if it exits first. */
+export async function pollWhileRunning(
+  run: Running,
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+  intervalMs = 20,
+): Promise<void> {
+  let exited: string | undefined;
+  run.result.then((result) => exited = show(result));
+  await pollUntil(
+    what,
+    () => {
+      if (exited) throw new Error(`it exited before ${what}: ${exited}`);
+      return condition();
+    },
+    timeoutMs,
+    intervalMs,
+  );
+}
+
+/** Kills `run` with SIGKILL as soon as `ready` holds (polled every 5 ms); fails if it exits first. */
+export async function killWhen(
+  run: Running,
+  what: string,
+  ready: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  await pollWhileRunning(run, what, ready, timeoutMs, 5);
+  run.kill("SIGKILL");
+  const result = await run.result;
+  if (result.code !== 137) throw new Error(`not killed by SIGKILL: ${show(result)}`);
+}
+
 /** Whether anything (even a dangling link) is at `path`. */
 export async function exists(path: string): Promise<boolean> {
   try {

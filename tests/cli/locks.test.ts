@@ -14,6 +14,7 @@ import {
   exists,
   findArchives,
   pollUntil,
+  pollWhileRunning,
   type Running,
   type Setup,
   setup,
@@ -55,13 +56,8 @@ async function holder(s: Setup, service = "svc") {
 }
 
 /** Waits for `run` to reach its pre_backup; fails with its output if it exits first. */
-async function untilStarted(run: Running, started: string): Promise<void> {
-  let early: string | undefined;
-  run.result.then((r) => early = show(r));
-  await pollUntil("the backup's pre_backup", () => {
-    if (early) throw new Error(`the backup exited early: ${early}`);
-    return exists(started);
-  });
+function untilStarted(run: Running, started: string): Promise<void> {
+  return pollWhileRunning(run, "the backup's pre_backup", () => exists(started));
 }
 
 Deno.test("restore in place and prune during a backup exit 8 naming its pid; the backup is whole", async () => {

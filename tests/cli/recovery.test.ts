@@ -11,31 +11,11 @@ import {
   entries,
   exists,
   findArchives,
-  pollUntil,
-  type Running,
+  killWhen,
   setup,
-  show,
   tempDir,
   writeRandomFile,
 } from "../helpers.ts";
-
-/** Kills `run` with SIGKILL once `ready` holds; fails with its output if it exits first. */
-async function killWhen(run: Running, what: string, ready: () => Promise<boolean>) {
-  let exited: string | undefined;
-  run.result.then((r) => exited = show(r));
-  await pollUntil(
-    what,
-    () => {
-      if (exited) throw new Error(`it exited before ${what}: ${exited}`);
-      return ready();
-    },
-    60_000,
-    5,
-  );
-  run.kill("SIGKILL");
-  const result = await run.result;
-  assert.equal(result.code, 137, `not killed: ${show(result)}`);
-}
 
 async function sizeOf(dir: string, prefix: string): Promise<number> {
   for (const name of await entries(dir)) {

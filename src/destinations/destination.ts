@@ -49,11 +49,7 @@ export interface Destination {
    * other hosts or services, or names that are not Packrat's. Returns one line per thing removed,
    * for the log.
    */
-  removePartials(
-    host: string,
-    service: string,
-    options: { ids: ReadonlySet<string>; olderThan: Date },
-  ): Promise<string[]>;
+  removePartials(host: string, service: string, options: PartialsToRemove): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -83,6 +79,23 @@ export function partialName(id: string): string {
 export function idFromPartialName(name: string): string | undefined {
   const match = /^\.(.+)\.partial-[0-9a-f]+$/.exec(name);
   return match ? idFromName(match[1]) : undefined;
+}
+
+/** Which partial uploads `removePartials` removes. */
+export interface PartialsToRemove {
+  /** Archives a run that died was writing. */
+  readonly ids: ReadonlySet<string>;
+  /** Any partial upload last written (or started) before this. */
+  readonly olderThan: Date;
+}
+
+/** Whether a partial upload of archive `id`, last written at `modified`, is to be removed. */
+export function isAbandoned(
+  id: string,
+  modified: Date | undefined,
+  { ids, olderThan }: PartialsToRemove,
+): boolean {
+  return ids.has(id) || (modified !== undefined && modified < olderThan);
 }
 
 /** Sorts archives oldest first; ids sort by time. */

@@ -14,7 +14,9 @@ import {
   type Destination,
   idFromName,
   idFromPartialName,
+  isAbandoned,
   partialName,
+  type PartialsToRemove,
   type StoredArchive,
 } from "./destination.ts";
 
@@ -125,7 +127,7 @@ export class LocalDestination implements Destination {
   async removePartials(
     host: string,
     service: string,
-    { ids, olderThan }: { ids: ReadonlySet<string>; olderThan: Date },
+    options: PartialsToRemove,
   ): Promise<string[]> {
     const dir = this.#dir(host, service);
     const names: string[] = [];
@@ -141,10 +143,8 @@ export class LocalDestination implements Destination {
       if (!id) continue;
       const path = `${dir}/${name}`;
       try {
-        if (!ids.has(id)) {
-          const { mtime } = await Deno.lstat(path);
-          if (!mtime || mtime >= olderThan) continue;
-        }
+        const { mtime } = await Deno.lstat(path);
+        if (!isAbandoned(id, mtime ?? undefined, options)) continue;
         await Deno.remove(path);
       } catch (error) {
         // Gone meanwhile: another run cleaned up or finished first.

@@ -29,6 +29,8 @@ import {
   byId,
   type Destination,
   idFromName,
+  isAbandoned,
+  type PartialsToRemove,
   type StoredArchive,
 } from "./destination.ts";
 
@@ -212,7 +214,7 @@ export class S3Destination implements Destination {
   async removePartials(
     host: string,
     service: string,
-    { ids, olderThan }: { ids: ReadonlySet<string>; olderThan: Date },
+    options: PartialsToRemove,
   ): Promise<string[]> {
     const client = await this.#connect();
     const { bucket } = this.#config;
@@ -235,7 +237,7 @@ export class S3Destination implements Destination {
           const rest = key?.startsWith(prefix) ? key.slice(prefix.length) : "";
           const id = rest.includes("/") ? undefined : idFromName(rest);
           if (!id || !uploadId) continue;
-          if (!ids.has(id) && !(started && started < olderThan)) continue;
+          if (!isAbandoned(id, started, options)) continue;
           await client.send(
             new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
           ).catch((error) => {

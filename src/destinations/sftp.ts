@@ -22,7 +22,9 @@ import {
   type Destination,
   idFromName,
   idFromPartialName,
+  isAbandoned,
   partialName,
+  type PartialsToRemove,
   type StoredArchive,
 } from "./destination.ts";
 import {
@@ -294,7 +296,7 @@ export class SftpDestination implements Destination {
   async removePartials(
     host: string,
     service: string,
-    { ids, olderThan }: { ids: ReadonlySet<string>; olderThan: Date },
+    options: PartialsToRemove,
   ): Promise<string[]> {
     const dir = this.#dir(host, service);
     const removed: string[] = [];
@@ -302,7 +304,7 @@ export class SftpDestination implements Destination {
       const id = attrs.isFile() ? idFromPartialName(filename) : undefined;
       if (!id) continue;
       // SFTP times are whole seconds since the epoch.
-      if (!ids.has(id) && !(attrs.mtime * 1000 < olderThan.getTime())) continue;
+      if (!isAbandoned(id, new Date(attrs.mtime * 1000), options)) continue;
       const path = `${dir}/${filename}`;
       if (await this.#unlink(path)) {
         removed.push(`removed ${path}, left by an interrupted upload of ${id}`);

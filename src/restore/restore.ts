@@ -16,7 +16,7 @@ import type { TarEntry } from "../archive/tar.ts";
 import type { BackupRow } from "../catalog/catalog.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
-import { PackratError } from "../errors.ts";
+import { messageOf, PackratError } from "../errors.ts";
 import { lstatOrNone, removeTree } from "../io/tree.ts";
 import type { Journal } from "../state/lock.ts";
 import type { Logger } from "../ui/log.ts";
@@ -165,7 +165,7 @@ function stampDirectories(
       applyDirMetadata(path, entry);
     } catch (error) {
       log.warn(
-        `restored, but could not set the mode, owner or time of ${path}: ${describe(error)}`,
+        `restored, but could not set the mode, owner or time of ${path}: ${messageOf(error)}`,
       );
     }
   }
@@ -214,8 +214,4 @@ function putBackTimes(plan: Plan): void {
 
 function summary(problems: readonly string[]): string {
   return problems.length === 1 ? problems[0] : `${problems[0]}, and ${problems.length - 1} more`;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -66,13 +66,19 @@ Deno.test("an ECDSA-only known_hosts with another ECDSA key: refused as changed,
   assert.doesNotMatch(result.stderr, /retrying/);
 });
 
+/** A known_hosts naming the test sshd with a fresh ECDSA P-384 key: a type it does not have. */
+async function p384KnownHosts(dir: string): Promise<string> {
+  await sshKeygen("-q", "-t", "ecdsa", "-b", "384", "-N", "", "-f", `${dir}/p384`);
+  const [algorithm, key] = (await Deno.readTextFile(`${dir}/p384.pub`)).split(/\s+/);
+  const knownHosts = `${dir}/known_hosts`;
+  await Deno.writeTextFile(knownHosts, `[127.0.0.1]:${srv.sshdPort} ${algorithm} ${key}\n`);
+  return knownHosts;
+}
+
 Deno.test("known_hosts holding only key types the server does not have: refused at once, saying so", async () => {
   await using dir = await tempDir();
   // The test sshd has an ECDSA P-256 key, not a P-384 one.
-  await sshKeygen("-q", "-t", "ecdsa", "-b", "384", "-N", "", "-f", `${dir.path}/p384`);
-  const [algorithm, key] = (await Deno.readTextFile(`${dir.path}/p384.pub`)).split(/\s+/);
-  const knownHosts = `${dir.path}/known_hosts`;
-  await Deno.writeTextFile(knownHosts, `[127.0.0.1]:${srv.sshdPort} ${algorithm} ${key}\n`);
+  const knownHosts = await p384KnownHosts(dir.path);
   const s = await setup(dir.path, { svc: { path: await dataDir(dir.path) } }, {
     synology: synologyBackupConfig(srv, "unused", { known_hosts: knownHosts }),
   });
@@ -87,10 +93,7 @@ Deno.test("known_hosts holding only key types the server does not have: refused 
 
 Deno.test("a failed handshake leaves no stray error behind to crash the process", async () => {
   await using dir = await tempDir();
-  await sshKeygen("-q", "-t", "ecdsa", "-b", "384", "-N", "", "-f", `${dir.path}/p384`);
-  const [algorithm, key] = (await Deno.readTextFile(`${dir.path}/p384.pub`)).split(/\s+/);
-  const knownHosts = `${dir.path}/known_hosts`;
-  await Deno.writeTextFile(knownHosts, `[127.0.0.1]:${srv.sshdPort} ${algorithm} ${key}\n`);
+  const knownHosts = await p384KnownHosts(dir.path);
   // The server resets each refused connection after the handshake error; a process that goes on
   // working (retries, other destinations) must not die of that second error.
   const destination = new SftpDestination({

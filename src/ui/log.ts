@@ -1,8 +1,11 @@
 /**
- * Plain log lines on stderr that read well in journalctl; colour only on a terminal.
+ * Log lines on stderr. On a terminal they are coloured; under systemd, when stderr is the
+ * journal stream, each line starts with a syslog priority (`<3>` error, `<4>` warning, `<6>`
+ * info) so journalctl shows errors as errors. Elsewhere the daemon can ask for timestamps.
  *
  * @module
  */
+import { fstatSync } from "node:fs";
 
 export interface Logger {
   info(message: string): void;
@@ -10,21 +13,60 @@ export interface Logger {
   error(message: string): void;
 }
 
+export interface LoggerOptions {
+  /** Starts lines with an ISO-8601 UTC time, except in the journal, which records its own. */
+  readonly timestamps?: boolean;
+}
+
 const encoder = new TextEncoder();
 
-/** A logger writing `packrat: message` lines (with `warning:`/`error:` marks) to stderr. */
-export function stderrLogger(quiet = false): Logger {
-  const tty = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
-  const paint = (code: string, text: string) => tty ? `\x1b[${code}m${text}\x1b[0m` : text;
-  const write = (line: string) => {
+/**
+ * A logger writing lines (with `warning:`/`error:` marks) to stderr; `quiet` drops the info lines.
+ *
+ * @example
+ * ```ts
+ * const log = stderrLogger(false, { timestamps: true });
+ * log.warn("destination s3 is slow"); // 2026-11-30T22:51:42Z warning: destination s3 is slow
+ * ```
+ */
+export function stderrLogger(quiet = false, options: LoggerOptions = {}): Logger {
+  const journal = stderrIsJournal();
+  const colour = !journal && Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
+  const timestamps = !journal && options.timestamps === true;
+  const paint = (code: string, text: string) => colour ? `\x1b[${code}m${text}\x1b[0m` : text;
+  const write = (priority: number, message: string) => {
     clearProgressLine();
-    Deno.stderr.writeSync(encoder.encode(`${line}\n`));
+    const prefix = journal ? `<${priority}>` : timestamps ? `${now()} ` : "";
+    // journald reads every line as an entry of its own: each one needs the prefix.
+    const lines = message.split("\n").map((line) => `${prefix}${line}\n`);
+    Deno.stderr.writeSync(encoder.encode(lines.join("")));
   };
   return {
-    info: (message) => quiet || write(message),
-    warn: (message) => write(`${paint("33", "warning:")} ${message}`),
-    error: (message) => write(`${paint("31", "error:")} ${message}`),
+    info: (message) => quiet || write(6, message),
+    warn: (message) => write(4, `${paint("33", "warning:")} ${message}`),
+    error: (message) => write(3, `${paint("31", "error:")} ${message}`),
   };
+}
+
+/**
+ * Whether stderr is systemd's journal stream. systemd puts the stream's `device:inode` in
+ * JOURNAL_STREAM; once stderr is redirected elsewhere they no longer match (systemd.exec(5)).
+ */
+function stderrIsJournal(): boolean {
+  const stream = Deno.env.get("JOURNAL_STREAM");
+  if (!stream) return false;
+  try {
+    // Deno.stderr has no stat(), and Deno wants --allow-all to stat /proc/self/fd/2.
+    const { dev, ino } = fstatSync(2, { bigint: true });
+    return stream === `${dev}:${ino}`;
+  } catch {
+    return false;
+  }
+}
+
+/** The current time at second precision, e.g. `2026-11-30T22:51:42Z`. */
+function now(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, "Z");
 }
 
 let progressShown = false;

@@ -1,12 +1,22 @@
 /** @module Reads `backup`: global defaults and the destinations (local, s3, synology). */
 
-import { hostName, isPathSegment, localPathIn, retentionField, secretField } from "./fields.ts";
+import {
+  hostName,
+  isPathSegment,
+  localPathIn,
+  retentionField,
+  secretField,
+  timeZone,
+} from "./fields.ts";
 import { normalizeSlashes } from "./paths.ts";
 import type { ConfigEnvironment } from "./schema.ts";
 import {
+  boolean,
+  duration,
   type Entry,
   integer,
   isSet,
+  listOf,
   type Mapping,
   optional,
   type Read,
@@ -33,6 +43,10 @@ const BACKUP_KEYS = [
   "staging_dir",
   "state_dir",
   "concurrency",
+  "retry_after",
+  "metrics_file",
+  "timezone",
+  "catch_up",
   ...DESTINATIONS,
 ];
 const S3_KEYS = [
@@ -57,10 +71,16 @@ const SYNOLOGY_KEYS = [
   "host_key",
 ];
 
+/** Three tries in all: after 5 and after 30 minutes. */
+const DEFAULT_RETRY_AFTER_MS = [5 * 60_000, 30 * 60_000];
+
 /** The `backup` section, and the retention it sets as the default for services. */
 export interface BackupSection {
   readonly config: BackupConfig;
   readonly defaultRetention?: RetentionPolicy;
+  /** Defaults for services that set none. */
+  readonly timezone?: string;
+  readonly catchUp?: boolean;
 }
 
 /** Reads `backup`; at least one destination is required. */
@@ -83,11 +103,19 @@ export function backupIn(env: ConfigEnvironment): Read<BackupSection> {
         normalizeSlashes(env.tmpdir),
       stateDir: optional(ctx, mapping, "state_dir", localPathIn(env.home)),
       concurrency: optional(ctx, mapping, "concurrency", integer(1)) ?? 1,
+      retryAfterMs: optional(ctx, mapping, "retry_after", listOf(duration())) ??
+        DEFAULT_RETRY_AFTER_MS,
+      metricsFile: optional(ctx, mapping, "metrics_file", localPathIn(env.home)),
       local: optional(ctx, mapping, "local", localIn(env.home)),
       s3: optional(ctx, mapping, "s3", s3In(env.home)),
       synology: optional(ctx, mapping, "synology", synologyIn(env.home)),
     };
-    return { config, defaultRetention };
+    return {
+      config,
+      defaultRetention,
+      timezone: optional(ctx, mapping, "timezone", timeZone),
+      catchUp: optional(ctx, mapping, "catch_up", boolean),
+    };
   };
 }
 

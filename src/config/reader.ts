@@ -286,6 +286,18 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Read<number
   };
 }
 
+/** true or false, unquoted. */
+export const boolean: Read<boolean> = (ctx, entry) => {
+  const node = entry.value;
+  const value = isScalar(node) ? node.value : undefined;
+  if (typeof value === "boolean") return value;
+  const unquote = typeof value === "string" && /^\s*(true|false)\s*$/.test(value)
+    ? ` (write ${value.trim()} without quotes)`
+    : "";
+  report(ctx, valueNode(entry), `${entry.path} must be true or false, not ${show(node)}${unquote}`);
+  return undefined;
+};
+
 /** One of a few fixed words. */
 export function oneOf<T extends string>(choices: readonly T[]): Read<T> {
   return (ctx, entry) => {

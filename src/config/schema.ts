@@ -49,6 +49,8 @@ export function readConfig(
       home: env.home,
       retention: backup?.defaultRetention ?? { kind: "none" },
       notify: optional(ctx, top, "notify", notifyIn(env.home)),
+      timezone: backup?.timezone,
+      catchUp: backup?.catchUp ?? true,
     }),
   );
   if (keyFile === undefined || backup === undefined || services === undefined) return undefined;

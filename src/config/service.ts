@@ -12,6 +12,7 @@ import {
 } from "./fields.ts";
 import { notifyIn } from "./notify.ts";
 import {
+  boolean,
   childPath,
   duration,
   type Entry,
@@ -42,12 +43,15 @@ export interface ServiceDefaults {
   readonly home: string;
   readonly retention: RetentionPolicy;
   readonly notify?: NotifyConfig;
+  readonly timezone?: string;
+  readonly catchUp: boolean;
 }
 
 const SERVICE_KEYS = [
   "path",
   "schedule",
   "timezone",
+  "catch_up",
   "docker",
   "exclude",
   "retain_backups",
@@ -100,7 +104,8 @@ function readService(
     name,
     path: path ?? "",
     schedule: optional(ctx, mapping, "schedule", schedule),
-    timezone: optional(ctx, mapping, "timezone", timeZone),
+    timezone: optional(ctx, mapping, "timezone", timeZone) ?? defaults.timezone,
+    catchUp: optional(ctx, mapping, "catch_up", boolean) ?? defaults.catchUp,
     docker: optional(ctx, mapping, "docker", docker),
     exclude: optional(ctx, mapping, "exclude", listOf(globPattern)) ?? [],
     retention: retentionField(ctx, mapping) ?? defaults.retention,

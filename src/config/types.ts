@@ -62,8 +62,10 @@ export interface ServiceConfig {
   readonly path: string;
   /** A validated 5-field cron expression, if the daemon should run this service. */
   readonly schedule?: string;
-  /** IANA time zone for the schedule; default: the machine's local zone. */
+  /** IANA time zone for the schedule; default: `backup.timezone`, else the machine's zone. */
   readonly timezone?: string;
+  /** Run a scheduled time missed while the daemon was not running soon after it starts. */
+  readonly catchUp: boolean;
   readonly docker?: DockerConfig;
   /** Doublestar globs relative to `path`. */
   readonly exclude: readonly string[];
@@ -116,6 +118,13 @@ export interface BackupConfig {
   readonly stateDir?: string;
   /** Most services the daemon backs up at once. */
   readonly concurrency: number;
+  /**
+   * Waits before each retry of a scheduled backup that stored nothing; its length is the number
+   * of retries. Never past the service's next scheduled time.
+   */
+  readonly retryAfterMs: readonly number[];
+  /** Prometheus node_exporter textfile the daemon and `backup` rewrite after every run. */
+  readonly metricsFile?: string;
   readonly local?: LocalConfig;
   readonly s3?: S3Config;
   readonly synology?: SynologyConfig;

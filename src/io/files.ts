@@ -26,3 +26,29 @@ export function formatBytes(bytes: number): string {
   }
   return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
+
+/**
+ * Replaces `path` with `text` so that a reader sees the old content or the new, never a part:
+ * a hidden temp file beside it (no `.prom`/`.json` ending, so collectors skip it), synced, then
+ * renamed over it. The temp file is removed if anything fails.
+ */
+export async function writeFileAtomic(path: string, text: string, mode = 0o644): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
+  const temp = `${dir}/.${path.slice(slash + 1)}.tmp-${Deno.pid}-${crypto.randomUUID()}`;
+  try {
+    const file = await Deno.open(temp, { write: true, createNew: true, mode });
+    try {
+      await writeAll(file, new TextEncoder().encode(text));
+      // The mode given to open is filtered by the umask; readers may be another user.
+      await Deno.chmod(temp, mode);
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await removeIfExists(temp).catch(() => {});
+    throw error;
+  }
+}

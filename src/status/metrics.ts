@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { writeAll } from "../io/files.ts";
+import { writeFileAtomic } from "../io/files.ts";
 
 /** What the metrics file says about one service. */
 export interface ServiceMetrics {
@@ -106,25 +106,11 @@ export function renderMetrics(services: readonly ServiceMetrics[]): string {
  * node_exporter, running as another user, can read it), synced, then renamed over `path`. The
  * temp name starts with "." and does not end in ".prom", so the collector never reads it.
  */
-export async function writeMetricsFile(
+export function writeMetricsFile(
   path: string,
   services: readonly ServiceMetrics[],
 ): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  const temp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${crypto.randomUUID()}.tmp`;
-  try {
-    {
-      await using file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
-      await writeAll(file, new TextEncoder().encode(renderMetrics(services)));
-      await file.sync();
-    }
-    // The umask may have taken bits away from the mode given to open().
-    await Deno.chmod(temp, 0o644);
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
+  return writeFileAtomic(path, renderMetrics(services), 0o644);
 }
 
 function known(service: ServiceMetrics, value: number | undefined): Sample[] {

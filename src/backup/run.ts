@@ -31,6 +31,8 @@ export interface RunContext {
   readonly onProgress?: (service: string, progress: PackProgress) => void;
   /** Aborted on SIGINT/SIGTERM: the run stops, cleans up and throws. */
   readonly signal?: AbortSignal;
+  /** Called once the run holds the service's lock, before anything else happens. */
+  readonly onStarted?: () => Promise<void>;
 }
 
 export interface BackupReport {
@@ -59,6 +61,7 @@ export interface BackupReport {
 export async function runBackup(ctx: RunContext, service: ServiceConfig): Promise<BackupReport> {
   const lock = StateLock.service(ctx.stateDir, service.name, "backup");
   try {
+    await ctx.onStarted?.();
     await recoverDeadRuns(ctx, lock);
     // Runs while the archive is made; awaited before this run uploads anything.
     const cleaning = settleLater(cleanUploads({

@@ -1,6 +1,7 @@
 /** `packrat backup <service>… | --all`: run backups now. @module */
 import type { Command } from "commander";
-import { type BackupReport, runBackup } from "../backup/run.ts";
+import { attemptBackup } from "../backup/attempt.ts";
+import type { BackupReport } from "../backup/run.ts";
 import { closeDestinations } from "../destinations/index.ts";
 import { ExitCode, exitCodeOf } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
@@ -26,7 +27,7 @@ export function registerBackup(program: Command, cli: Cli): void {
           for (const service of services) {
             signal.throwIfAborted();
             try {
-              const report = await runBackup(
+              const report = await attemptBackup(
                 {
                   ...ctx,
                   master,
@@ -39,6 +40,7 @@ export function registerBackup(program: Command, cli: Cli): void {
                     ),
                 },
                 service,
+                "manual",
               );
               clearProgressLine();
               printReport(report);

@@ -9,12 +9,14 @@ import { ExitCode, exitCodeOf, PackratError } from "../errors.ts";
 import { clearProgressLine, stderrLogger } from "../ui/log.ts";
 import { registerBackup } from "./backup.ts";
 import type { Cli, GlobalOptions } from "./context.ts";
+import { registerDaemon } from "./daemon.ts";
 import { registerDecrypt } from "./decrypt.ts";
 import { registerInit } from "./init.ts";
 import { registerList } from "./list.ts";
 import { registerPrune } from "./prune.ts";
 import { registerRekey } from "./rekey.ts";
 import { registerRestore } from "./restore.ts";
+import { registerStatus } from "./status.ts";
 import { registerVerify } from "./verify.ts";
 
 export const VERSION = "0.1.0";
@@ -45,6 +47,8 @@ export async function main(args: string[]): Promise<number> {
       registerRestore,
       registerVerify,
       registerPrune,
+      registerStatus,
+      registerDaemon,
       registerDecrypt,
     ]
   ) register(program, cli);

@@ -1,0 +1,443 @@
+/**
+ * `packrat daemon`: runs every scheduled service at its times, one run per service at a time
+ * and at most `backup.concurrency` at once, catches up what was missed while it was down,
+ * retries failures, tells someone when a service has gone quiet, and stops cleanly.
+ *
+ * It keeps no state of its own beyond the next time of each service: what happened is in the
+ * state directory (history, locks and run records), shared with the CLI.
+ *
+ * @module
+ */
+import { attemptBackup } from "../backup/attempt.ts";
+import { loadConfig } from "../config/load.ts";
+import type { Config, ServiceConfig } from "../config/types.ts";
+import { type MasterKey, readKeyFile } from "../crypto/key.ts";
+import type { Destination } from "../destinations/destination.ts";
+import { closeDestinations, openDestinations } from "../destinations/index.ts";
+import { InterruptedError, LockedError, messageOf, PackratError } from "../errors.ts";
+import { notifierFor } from "../notify/notify.ts";
+import { stateDirectory } from "../state/directory.ts";
+import {
+  attemptFinished,
+  hasHistory,
+  readHistory,
+  type Trigger,
+  writeHistory,
+} from "../state/history.ts";
+import { StateLock } from "../state/lock.ts";
+import { recoverDeadRuns } from "../state/recover.ts";
+import { collectStates, isOverdue, refreshMetrics } from "../status/collect.ts";
+import type { Logger } from "../ui/log.ts";
+import { formatLocal, type Schedule, scheduleOf } from "./schedule.ts";
+
+/** Longest sleep between two looks at the clock: it may jump (suspend, NTP, a manual change). */
+const MAX_SLEEP_MS = 60_000;
+/** How long a stop waits for running backups to clean up; systemd kills at 90 s. */
+const STOP_GRACE_MS = 75_000;
+
+/** The loaded configuration and key; replaced as a whole by a reload. */
+interface Setup {
+  readonly config: Config;
+  readonly master: MasterKey;
+  readonly stateDir: string;
+  readonly schedules: ReadonlyMap<string, Schedule>;
+}
+
+/** A run waiting for a free slot. */
+interface Due {
+  readonly service: string;
+  /** The time it was due: the queue runs in this order. */
+  readonly at: Date;
+  readonly trigger: Trigger;
+  /** 1 for the first try of a scheduled time, 2 for its first retry, … */
+  readonly attempt: number;
+}
+
+/** Per service: its next scheduled time and a pending retry. */
+interface Timing {
+  next?: Date;
+  retry?: { at: Date; attempt: number };
+  expression?: string;
+  timeZone?: string;
+}
+
+export interface DaemonOptions {
+  readonly configPath?: string;
+  readonly log: Logger;
+}
+
+/**
+ * Runs until SIGTERM or SIGINT, then returns the exit code (0 after a clean stop). Throws only
+ * when it cannot start: bad config or key, or another daemon running.
+ */
+export async function runDaemon(options: DaemonOptions): Promise<number> {
+  const { log } = options;
+  let setup = await load(options.configPath);
+  const daemonLock = StateLock.try(setup.stateDir, "@daemon", "daemon");
+  if (!daemonLock) {
+    throw new PackratError(
+      `another packrat daemon is running with the state directory ${setup.stateDir}`,
+    );
+  }
+  const stop = new AbortController();
+  const wake = new Waker();
+  const timings = new Map<string, Timing>();
+  const queue: Due[] = [];
+  const running = new Map<string, Promise<void>>();
+
+  const onStop = (signal: Deno.Signal) => () => {
+    if (stop.signal.aborted) return;
+    log.info(`${signal}: stopping; no new runs${running.size ? ", cleaning up running ones" : ""}`);
+    stop.abort(new InterruptedError(signal, "the daemon is stopping"));
+    wake.wake();
+  };
+  let reloading = false;
+  const onReload = () => {
+    if (reloading) return;
+    reloading = true;
+    load(options.configPath).then((next) => {
+      setup = next;
+      planTimes(setup, timings, new Date(), log);
+      log.info(`SIGHUP: reloaded ${setup.config.file}`);
+      return startHistories(setup, new Date()).catch((error) => log.error(messageOf(error)));
+    }, (error) => {
+      log.error(`SIGHUP: ${messageOf(error)}; keeping the configuration loaded before`);
+    }).finally(() => {
+      reloading = false;
+      wake.wake();
+    });
+  };
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGTERM", onStop("SIGTERM")],
+    ["SIGINT", onStop("SIGINT")],
+    ["SIGHUP", onReload],
+  ];
+  for (const [name, handler] of handlers) Deno.addSignalListener(name, handler);
+
+  try {
+    log.info(`packrat daemon started (pid ${Deno.pid}), state in ${setup.stateDir}`);
+    await recoverDeadRuns({ ...setup, log });
+    await settleDeadAttempts(setup, log);
+    const now = new Date();
+    planTimes(setup, timings, now, log);
+    for (const due of await catchUps(setup, now, log)) enqueue(due);
+    await startHistories(setup, now);
+    await refreshMetrics(setup.config, setup.stateDir, log);
+
+    while (!stop.signal.aborted) {
+      const now = new Date();
+      for (const due of dueRuns(setup, timings, now, log)) enqueue(due);
+      startQueued();
+      await checkStale(setup, now, new Set(running.keys()), log);
+      const wakeAt = earliest(timings);
+      const sleep = wakeAt ? Math.max(0, wakeAt.getTime() - Date.now()) : MAX_SLEEP_MS;
+      await wake.wait(Math.min(sleep, MAX_SLEEP_MS));
+    }
+    return await drain(running, log);
+  } finally {
+    for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
+    daemonLock.release();
+  }
+
+  function enqueue(due: Due): void {
+    if (running.has(due.service) || queue.some((q) => q.service === due.service)) {
+      log.info(
+        `${due.service}: skipping the run due ${due.at.toISOString()}: ` +
+          `the previous one is still ${running.has(due.service) ? "running" : "waiting"}`,
+      );
+      return;
+    }
+    queue.push(due);
+    queue.sort((a, b) => a.at.getTime() - b.at.getTime());
+  }
+
+  function startQueued(): void {
+    while (queue.length > 0 && running.size < setup.config.backup.concurrency) {
+      const due = queue.shift()!;
+      const service = setup.config.services.find((s) => s.name === due.service);
+      if (!service) continue; // Removed by a reload.
+      const run = runOne(setup, service, due).finally(() => {
+        running.delete(due.service);
+        wake.wake();
+      });
+      running.set(due.service, run);
+    }
+  }
+
+  /** One run, and what follows from its end: a retry, or nothing. */
+  async function runOne(setup: Setup, service: ServiceConfig, due: Due): Promise<void> {
+    const label = due.trigger === "schedule" ? "scheduled" : due.trigger;
+    log.info(`${service.name}: starting ${label} backup${retryNote(due)}`);
+    let destinations: Destination[] = [];
+    let failure: string | undefined;
+    try {
+      destinations = await openDestinations(setup.config, (m) => log.warn(m));
+      const report = await attemptBackup(
+        { ...setup, destinations, log, signal: stop.signal },
+        service,
+        due.trigger,
+      );
+      const stored = report.results.filter((r) => r.ok).map((r) => r.destination);
+      const failed = report.results.filter((r) => !r.ok);
+      for (const r of failed) log.error(`${service.name}: ${r.destination}: ${r.error}`);
+      for (const problem of [report.containerError, report.postBackupError]) {
+        if (problem) log.error(`${service.name}: ${problem} (the backup itself is stored)`);
+      }
+      if (stored.length === 0) failure = "no destination stored the backup";
+      else log.info(`${service.name}: backup ${report.id} stored on ${stored.join(", ")}`);
+    } catch (error) {
+      if (error instanceof InterruptedError) {
+        log.warn(`${service.name}: ${messageOf(error)}`);
+        return;
+      }
+      failure = messageOf(error);
+      if (error instanceof LockedError) log.warn(`${service.name}: not started: ${failure}`);
+      else log.error(`${service.name}: backup failed: ${failure}`);
+    } finally {
+      await closeDestinations(destinations);
+    }
+    if (failure !== undefined && !stop.signal.aborted) {
+      planRetry(setup, timings, due, new Date(), log);
+    }
+  }
+}
+
+function retryNote(due: Due): string {
+  return due.attempt > 1 ? ` (try ${due.attempt})` : "";
+}
+
+async function load(configPath: string | undefined): Promise<Setup> {
+  const config = await loadConfig({ path: configPath });
+  const master = await readKeyFile(config.encryption.keyFile);
+  const schedules = new Map<string, Schedule>();
+  for (const service of config.services) {
+    const schedule = scheduleOf(service);
+    if (schedule) schedules.set(service.name, schedule);
+  }
+  return { config, master, stateDir: stateDirectory(config.backup.stateDir), schedules };
+}
+
+/**
+ * Sets each service's next time. A service whose schedule is unchanged keeps its time (a reload
+ * neither skips nor repeats a run); new and changed ones count from `now`.
+ */
+function planTimes(setup: Setup, timings: Map<string, Timing>, now: Date, log: Logger): void {
+  for (const name of [...timings.keys()]) {
+    if (!setup.config.services.some((s) => s.name === name)) timings.delete(name);
+  }
+  for (const service of setup.config.services) {
+    const schedule = setup.schedules.get(service.name);
+    const known = timings.get(service.name);
+    const timing = known ?? {};
+    timings.set(service.name, timing);
+    if (!schedule) {
+      if (!known || timing.expression !== undefined) {
+        log.info(`${service.name}: no schedule; runs only when started by hand`);
+      }
+      Object.assign(timing, { next: undefined, retry: undefined, expression: undefined });
+      continue;
+    }
+    if (timing.expression === schedule.expression && timing.timeZone === schedule.timeZone) {
+      continue;
+    }
+    timing.expression = schedule.expression;
+    timing.timeZone = schedule.timeZone;
+    timing.next = schedule.next(now);
+    timing.retry = undefined;
+    log.info(
+      `${service.name}: "${schedule.expression}", next run ${
+        timing.next ? formatLocal(timing.next, schedule.timeZone) : "never"
+      }`,
+    );
+  }
+}
+
+/** The runs whose time has come, with each service's next time moved on. */
+function dueRuns(setup: Setup, timings: Map<string, Timing>, now: Date, log: Logger): Due[] {
+  const due: Due[] = [];
+  for (const [name, timing] of timings) {
+    const schedule = setup.schedules.get(name);
+    if (!schedule) continue;
+    if (timing.next && timing.next <= now) {
+      due.push({ service: name, at: timing.next, trigger: "schedule", attempt: 1 });
+      timing.retry = undefined; // The new scheduled run replaces a pending retry.
+      timing.next = schedule.next(now);
+      if (timing.next) {
+        log.info(`${name}: next run ${formatLocal(timing.next, schedule.timeZone)}`);
+      }
+    } else if (timing.retry && timing.retry.at <= now) {
+      due.push({ service: name, trigger: "retry", ...timing.retry });
+      timing.retry = undefined;
+    }
+  }
+  return due;
+}
+
+/** After a failed run: try again after the configured wait, unless the next run comes first. */
+function planRetry(
+  setup: Setup,
+  timings: Map<string, Timing>,
+  due: Due,
+  now: Date,
+  log: Logger,
+): void {
+  const timing = timings.get(due.service);
+  const waits = setup.config.backup.retryAfterMs;
+  if (!timing || due.attempt > waits.length) {
+    if (waits.length > 0) log.error(`${due.service}: giving up after ${due.attempt} tries`);
+    return;
+  }
+  const at = new Date(now.getTime() + waits[due.attempt - 1]);
+  if (timing.next && at >= timing.next) {
+    log.info(`${due.service}: no retry; the next scheduled run comes first`);
+    return;
+  }
+  timing.retry = { at, attempt: due.attempt + 1 };
+  log.info(`${due.service}: will try again at ${at.toISOString()}`);
+}
+
+function earliest(timings: Map<string, Timing>): Date | undefined {
+  let first: Date | undefined;
+  for (const timing of timings.values()) {
+    for (const at of [timing.next, timing.retry?.at]) {
+      if (at && (!first || at < first)) first = at;
+    }
+  }
+  return first;
+}
+
+/**
+ * Like systemd's `Persistent=true`: a scheduled time that passed while no run happened (the
+ * daemon was down, or its run was interrupted) is run once, now. A service seen for the first
+ * time is not caught up; it starts its history here.
+ */
+async function catchUps(setup: Setup, now: Date, log: Logger): Promise<Due[]> {
+  const due: Due[] = [];
+  for (const service of setup.config.services) {
+    const schedule = setup.schedules.get(service.name);
+    if (!schedule || !service.catchUp || !await hasHistory(setup.stateDir, service.name)) {
+      continue;
+    }
+    const history = await readHistory(setup.stateDir, service.name, now);
+    const missed = schedule.previous(now);
+    const lastRun = new Date(history.lastRunStarted ?? history.since);
+    if (missed && missed > lastRun) {
+      log.info(
+        `${service.name}: the run due ${
+          formatLocal(missed, schedule.timeZone)
+        } did not happen; catching up now`,
+      );
+      due.push({ service: service.name, at: missed, trigger: "catch-up", attempt: 1 });
+    }
+  }
+  return due;
+}
+
+/** Starts the history of services seen for the first time: the stale check counts from now. */
+async function startHistories(setup: Setup, now: Date): Promise<void> {
+  for (const service of setup.config.services) {
+    if (await hasHistory(setup.stateDir, service.name)) continue;
+    await writeHistory(setup.stateDir, await readHistory(setup.stateDir, service.name, now));
+  }
+}
+
+/** A history that says "running" while the service's lock is free: that run died. */
+async function settleDeadAttempts(setup: Setup, log: Logger): Promise<void> {
+  for (const service of setup.config.services) {
+    if (!await hasHistory(setup.stateDir, service.name)) continue;
+    const history = await readHistory(setup.stateDir, service.name);
+    const attempt = history.lastAttempt;
+    if (attempt?.outcome !== "running") continue;
+    const lock = StateLock.try(setup.stateDir, service.name, "daemon");
+    if (!lock) continue;
+    try {
+      const error = `the run started ${attempt.started} (pid ${attempt.pid}) died before it ended`;
+      log.warn(`${service.name}: ${error}`);
+      await writeHistory(
+        setup.stateDir,
+        attemptFinished(history, { outcome: "interrupted", finished: new Date(), error }),
+      );
+    } finally {
+      lock.release();
+    }
+  }
+}
+
+/** Tells once when a scheduled service has had no backup for twice its interval. */
+async function checkStale(
+  setup: Setup,
+  now: Date,
+  running: ReadonlySet<string>,
+  log: Logger,
+): Promise<void> {
+  try {
+    for (const state of await collectStates(setup.config, setup.stateDir, now)) {
+      const { service, history } = state;
+      if (running.has(service.name) || history.staleNotified || !isOverdue(state, now)) continue;
+      const since = history.lastSuccess ? `since ${history.lastSuccess.time}` : "yet";
+      const error = `no successful backup ${since}; it is scheduled "${service.schedule}"`;
+      log.error(`${service.name}: ${error}`);
+      await writeHistory(setup.stateDir, { ...history, staleNotified: now.toISOString() });
+      await notifierFor(service.notify, log).finished({
+        service: service.name,
+        host: setup.config.backup.host,
+        status: "stale",
+        error,
+        sizes: {},
+        time: now,
+      });
+    }
+  } catch (error) {
+    log.error(`stale check: ${messageOf(error)}`);
+  }
+}
+
+/** Waits for the running backups to clean up after the stop; 0 when they all did in time. */
+async function drain(running: Map<string, Promise<void>>, log: Logger): Promise<number> {
+  if (running.size === 0) {
+    log.info("stopped");
+    return 0;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), STOP_GRACE_MS);
+  });
+  const finished = Promise.allSettled(running.values()).then(() => false);
+  const late = await Promise.race([finished, timedOut]);
+  clearTimeout(timer);
+  if (late) {
+    log.error(
+      `stopping although ${[...running.keys()].join(", ")} did not finish cleaning up; ` +
+        `the next start puts right what they left`,
+    );
+    return 1;
+  }
+  log.info("stopped");
+  return 0;
+}
+
+/** A sleep that any event can cut short; an event while awake makes the next sleep return. */
+class Waker {
+  #wake?: () => void;
+  #pending = false;
+
+  wait(ms: number): Promise<void> {
+    if (this.#pending) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#wake?.(), ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  wake(): void {
+    if (this.#wake) this.#wake();
+    else this.#pending = true;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * What Packrat remembers about each service between runs: the last attempt, the last success,
+ * the last failure, how many runs in a row failed. `packrat status`, the metrics file, catch-up
+ * and the stale check read it; every backup run (CLI or daemon) writes it.
+ *
+ * One JSON file per service, `<state dir>/services/<service>.json`, replaced atomically.
+ *
+ * @module
+ */
+import { messageOf, PackratError } from "../errors.ts";
+import { writeFileAtomic } from "../io/files.ts";
+
+/** What started a run. */
+export type Trigger = "schedule" | "catch-up" | "retry" | "manual";
+
+/** How a run ended. "partial": stored, but not on every destination (or a step after failed). */
+export type Outcome = "running" | "succeeded" | "partial" | "failed" | "interrupted";
+
+export interface Attempt {
+  /** ISO 8601 UTC. */
+  readonly started: string;
+  readonly finished?: string;
+  readonly trigger: Trigger;
+  readonly outcome: Outcome;
+  readonly error?: string;
+  readonly durationMs?: number;
+  readonly pid: number;
+}
+
+export interface Success {
+  readonly id: string;
+  /** When the run finished, ISO 8601 UTC. */
+  readonly time: string;
+  readonly durationMs: number;
+  /** Encrypted bytes stored per destination that holds the backup. */
+  readonly sizes: Readonly<Record<string, number>>;
+}
+
+export interface ServiceHistory {
+  readonly service: string;
+  /** When Packrat first saw the service: catch-up and the stale check count from here. */
+  readonly since: string;
+  readonly lastAttempt?: Attempt;
+  /**
+   * When the newest attempt that ran to an end (not interrupted) started: a scheduled time
+   * after it passed without a run.
+   */
+  readonly lastRunStarted?: string;
+  readonly lastSuccess?: Success;
+  readonly lastFailure?: { readonly time: string; readonly error: string };
+  readonly consecutiveFailures: number;
+  /** Set when a "no recent backup" notification went out; cleared by the next success. */
+  readonly staleNotified?: string;
+}
+
+function historyPath(stateDir: string, service: string): string {
+  return `${stateDir}/services/${service}.json`;
+}
+
+/** The service's history; a service never seen before gets a fresh one (not yet written). */
+export async function readHistory(
+  stateDir: string,
+  service: string,
+  now = new Date(),
+): Promise<ServiceHistory> {
+  const path = historyPath(stateDir, service);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      return { service, since: now.toISOString(), consecutiveFailures: 0 };
+    }
+    throw new PackratError(`cannot read ${path}: ${messageOf(error)}`);
+  }
+  try {
+    const value = JSON.parse(text);
+    if (value?.service !== service || typeof value.since !== "string") throw new Error("");
+    return value as ServiceHistory;
+  } catch {
+    throw new PackratError(
+      `${path} is damaged; move it away and Packrat starts this service's history afresh`,
+    );
+  }
+}
+
+/** Whether Packrat has a history for the service (has seen it before). */
+export async function hasHistory(stateDir: string, service: string): Promise<boolean> {
+  try {
+    await Deno.lstat(historyPath(stateDir, service));
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** Replaces the service's history atomically. */
+export async function writeHistory(stateDir: string, history: ServiceHistory): Promise<void> {
+  const dir = `${stateDir}/services`;
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
+    await writeFileAtomic(
+      historyPath(stateDir, history.service),
+      `${JSON.stringify(history, null, 2)}\n`,
+    );
+  } catch (error) {
+    throw new PackratError(
+      `cannot write ${historyPath(stateDir, history.service)}: ${
+        messageOf(error)
+      } (is the state directory writable?)`,
+    );
+  }
+}
+
+/** Reads, changes and writes back the service's history; returns the new one. */
+export async function updateHistory(
+  stateDir: string,
+  service: string,
+  change: (history: ServiceHistory) => ServiceHistory,
+): Promise<ServiceHistory> {
+  const updated = change(await readHistory(stateDir, service));
+  await writeHistory(stateDir, updated);
+  return updated;
+}
+
+/** A run began: note it, so that a crash mid-run is visible as an attempt that never ended. */
+export function attemptStarted(
+  history: ServiceHistory,
+  trigger: Trigger,
+  started: Date,
+): ServiceHistory {
+  return {
+    ...history,
+    lastAttempt: { started: started.toISOString(), trigger, outcome: "running", pid: Deno.pid },
+  };
+}
+
+/** What a finished run reports to its history. */
+export interface RunEnd {
+  readonly outcome: Exclude<Outcome, "running">;
+  readonly finished: Date;
+  readonly error?: string;
+  /** Set when the backup was stored on at least one destination. */
+  readonly stored?: Omit<Success, "time" | "durationMs">;
+}
+
+/** A run ended: update the last success, the last failure and the failure count. */
+export function attemptFinished(history: ServiceHistory, end: RunEnd): ServiceHistory {
+  const attempt = history.lastAttempt;
+  const started = attempt?.started ?? end.finished.toISOString();
+  const durationMs = end.finished.getTime() - Date.parse(started);
+  const time = end.finished.toISOString();
+  const interrupted = end.outcome === "interrupted";
+  return {
+    ...history,
+    lastAttempt: {
+      started,
+      finished: time,
+      trigger: attempt?.trigger ?? "manual",
+      outcome: end.outcome,
+      error: end.error,
+      durationMs,
+      pid: Deno.pid,
+    },
+    lastRunStarted: interrupted ? history.lastRunStarted : started,
+    lastSuccess: end.stored ? { ...end.stored, time, durationMs } : history.lastSuccess,
+    lastFailure: end.error && !interrupted ? { time, error: end.error } : history.lastFailure,
+    consecutiveFailures: end.outcome === "succeeded"
+      ? 0
+      : interrupted
+      ? history.consecutiveFailures
+      : history.consecutiveFailures + 1,
+    staleNotified: end.stored ? undefined : history.staleNotified,
+  };
+}

@@ -53,7 +53,9 @@ export function scheduleOf(
     next,
     previous,
     intervalMs(at) {
-      const runs = [...cron.previousRuns(4, at).reverse(), ...cron.nextRuns(4, at)];
+      // The window includes a run exactly at `at`, or the gaps either side would count as one.
+      const after = new Date(at.getTime() + 1);
+      const runs = [...cron.previousRuns(4, after).reverse(), ...cron.nextRuns(4, after)];
       let longest = 0;
       for (let i = 1; i < runs.length; i++) {
         longest = Math.max(longest, runs[i].getTime() - runs[i - 1].getTime());

@@ -147,7 +147,8 @@ export interface RunEnd {
 
 /** A run ended: update the last success, the last failure and the failure count. */
 export function attemptFinished(history: ServiceHistory, end: RunEnd): ServiceHistory {
-  const attempt = history.lastAttempt;
+  // A run that failed before it could note its start has only its end.
+  const attempt = history.lastAttempt?.outcome === "running" ? history.lastAttempt : undefined;
   const started = attempt?.started ?? end.finished.toISOString();
   const durationMs = end.finished.getTime() - Date.parse(started);
   const time = end.finished.toISOString();

@@ -45,6 +45,8 @@ export interface Running extends AsyncDisposable {
   readonly result: Promise<CliResult>;
   /** Sends a signal (no-op once it has exited). */
   kill(signal: Deno.Signal): void;
+  /** What it has written to stderr so far. */
+  stderrSoFar(): string;
 }
 
 /** Starts `packrat ARGS` in the background; disposing it kills it if it still runs. */
@@ -59,7 +61,18 @@ export function startPackrat(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const result = collect(child);
+  let stderr = "";
+  const stderrDone = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (chunk) => void (stderr += chunk) }),
+  );
+  const result = (async () => {
+    const [{ code }, stdout] = await Promise.all([
+      child.status,
+      new Response(child.stdout).text(),
+      stderrDone,
+    ]);
+    return { code, stdout, stderr };
+  })();
   const kill = (signal: Deno.Signal) => {
     try {
       child.kill(signal);
@@ -71,6 +84,7 @@ export function startPackrat(
     pid: child.pid,
     result,
     kill,
+    stderrSoFar: () => stderr,
     async [Symbol.asyncDispose]() {
       kill("SIGKILL");
       await result.catch(() => {});

@@ -120,9 +120,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     await settleDeadAttempts(setup, log);
     const now = new Date();
     planTimes(setup, timings, now, log);
-    for (const due of await catchUps(setup, now, log)) enqueue(due);
+    const missed = await catchUps(setup, now, log);
+    for (const due of missed) enqueue(due);
     await startHistories(setup, now);
     await refreshMetrics(setup.config, setup.stateDir, log);
+    log.info(
+      `ready: ${setup.schedules.size} scheduled service${
+        setup.schedules.size === 1 ? "" : "s"
+      }, ${missed.length} to catch up`,
+    );
 
     while (!stop.signal.aborted) {
       const now = new Date();

@@ -24,7 +24,7 @@ export function registerStatus(program: Command, cli: Cli): void {
       const now = new Date();
       let statuses: ServiceStatus[];
       try {
-        statuses = await serviceStatuses(ctx.config, ctx.stateDir, ctx.destinations, ctx.log, now);
+        statuses = await serviceStatuses(ctx.config, ctx.stateDir, ctx.destinations, now);
       } finally {
         await closeDestinations(ctx.destinations);
       }

@@ -53,7 +53,8 @@ export async function checkSetup(
     await readKeyFile(config.encryption.keyFile);
     return config.encryption.keyFile;
   });
-  await check(note, "state directory", () => checkStateDir(stateDirectory(config.backup.stateDir)));
+  await check(note, "state directory", () => writableDir(stateDirectory(config.backup.stateDir)));
+  await check(note, "staging directory", () => writableDir(config.backup.stagingDir));
 
   let destinations: Destination[] = [];
   try {
@@ -96,7 +97,8 @@ async function check(
   }
 }
 
-async function checkStateDir(dir: string): Promise<string> {
+/** Creates `dir` if need be (as a run would) and writes and removes a file in it. */
+async function writableDir(dir: string): Promise<string> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
   const probe = `${dir}/.probe-${Deno.pid}`;
   await Deno.writeTextFile(probe, "");

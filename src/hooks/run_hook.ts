@@ -14,6 +14,9 @@ import type { Logger } from "../ui/log.ts";
 /** A hook failed: non-zero exit, timeout, or it could not start. */
 export class HookError extends PackratError {}
 
+/** How much of the hook's last stderr line its error quotes. */
+const MAX_QUOTED_OUTPUT = 300;
+
 export async function runHook(options: {
   hook: HookConfig;
   /** e.g. `gitea: pre_backup`, used in log lines and errors. */
@@ -51,16 +54,22 @@ export async function runHook(options: {
   );
   const onAbort = () => killGroup("interrupted; killed");
   signal?.addEventListener("abort", onAbort, { once: true });
+  // The error repeats the hook's last word on stderr: a notification then says why it failed.
+  let lastError = "";
   try {
     const [status] = await Promise.all([
       child.status,
       logLines(child.stdout, (line) => log.info(`${label}: ${line}`)),
-      logLines(child.stderr, (line) => log.warn(`${label}: ${line}`)),
+      logLines(child.stderr, (line) => {
+        lastError = line.trim();
+        log.warn(`${label}: ${line}`);
+      }),
     ]);
     if (reason) throw new HookError(`${label} ${reason}`);
     if (!status.success) {
+      const why = lastError ? `: ${lastError.slice(0, MAX_QUOTED_OUTPUT)}` : "";
       throw new HookError(
-        `${label} failed (exit ${status.code}${status.signal ? `, ${status.signal}` : ""})`,
+        `${label} failed (exit ${status.code}${status.signal ? `, ${status.signal}` : ""})${why}`,
       );
     }
   } finally {

@@ -5,12 +5,11 @@
  *
  * @module
  */
-import { listBackups } from "../catalog/catalog.ts";
+import { timeOfId } from "../catalog/id.ts";
 import type { Config } from "../config/types.ts";
 import type { Destination } from "../destinations/destination.ts";
 import { messageOf } from "../errors.ts";
 import type { ServiceHistory } from "../state/history.ts";
-import type { Logger } from "../ui/log.ts";
 import { scheduleOf } from "../daemon/schedule.ts";
 import { collectStates, isOverdue } from "./collect.ts";
 
@@ -41,13 +40,12 @@ export async function serviceStatuses(
   config: Config,
   stateDir: string,
   destinations: readonly Destination[],
-  log: Logger,
   now = new Date(),
 ): Promise<ServiceStatus[]> {
   const states = await collectStates(config, stateDir, now);
   return Promise.all(states.map(async (state) => {
     const name = state.service.name;
-    const onDestinations = await destinationsOf(destinations, config.backup.host, name, log);
+    const onDestinations = await destinationsOf(destinations, config.backup.host, name);
     const times = onDestinations.flatMap((d) => d.newest ? [d.newest.time] : []);
     const newest = times.length ? new Date(Math.max(...times.map((t) => t.getTime()))) : undefined;
     const schedule = scheduleOf(state.service);
@@ -65,28 +63,25 @@ export async function serviceStatuses(
   }));
 }
 
+/** Each destination's backups of the service: how many, and the newest (ids sort by time). */
 async function destinationsOf(
   destinations: readonly Destination[],
   host: string,
   service: string,
-  log: Logger,
 ): Promise<DestinationStatus[]> {
-  const quiet: Logger = { ...log, warn: () => {} };
-  try {
-    const catalog = await listBackups(destinations, host, service, quiet);
-    return destinations.map((destination) => {
-      const error = catalog.unreachable.get(destination.name);
-      if (error !== undefined) return { name: destination.name, error };
-      const held = catalog.rows.filter((row) => row.destinations.includes(destination.name));
-      const newest = held[0];
-      return {
-        name: destination.name,
-        backups: held.length,
-        newest: newest && { id: newest.id, time: newest.time, size: newest.size },
-      };
-    });
-  } catch (error) {
-    // No destination could be listed at all.
-    return destinations.map((d) => ({ name: d.name, error: messageOf(error) }));
-  }
+  const listings = await Promise.allSettled(destinations.map((d) => d.list(host, service)));
+  return listings.map((listing, i) => {
+    const name = destinations[i].name;
+    if (listing.status === "rejected") return { name, error: messageOf(listing.reason) };
+    const archives = listing.value;
+    const newest = archives.reduce<typeof archives[number] | undefined>(
+      (best, archive) => !best || archive.id > best.id ? archive : best,
+      undefined,
+    );
+    return {
+      name,
+      backups: archives.length,
+      newest: newest && { id: newest.id, time: timeOfId(newest.id), size: newest.size },
+    };
+  });
 }

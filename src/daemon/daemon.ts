@@ -196,7 +196,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         log.warn(`${service.name}: ${messageOf(error)}`);
         return;
       }
-      failure = messageOf(error);
+      // Most errors already name the service.
+      const message = messageOf(error);
+      failure = message.startsWith(`${service.name}: `)
+        ? message.slice(service.name.length + 2)
+        : message;
       if (error instanceof LockedError) log.warn(`${service.name}: not started: ${failure}`);
       else log.error(`${service.name}: backup failed: ${failure}`);
     } finally {

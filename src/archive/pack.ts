@@ -69,7 +69,7 @@ export async function packArchive(options: PackOptions): Promise<PackResult> {
     const isExcluded = compileGlobs(options.exclude);
     for (const entry of walkTree(options.root, isExcluded, warn, options.skip)) {
       options.signal?.throwIfAborted();
-      if (await writeEntry(tar, entry, hardLinks, warn)) progress.entries++;
+      if (await writeEntry(tar, entry, hardLinks, warn, options.signal)) progress.entries++;
       if (options.onProgress && (progress.entries & 255) === 0) {
         progress.bytesIn = tar.bytesIn;
         progress.bytesOut = encryptor.bytesWritten;
@@ -95,6 +95,7 @@ async function writeEntry(
   { path, absolute, info }: WalkEntry,
   hardLinks: Map<string, string>,
   warn: (message: string) => void,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   const base = {
     path,
@@ -148,7 +149,7 @@ async function writeEntry(
   }
   try {
     await tar.write(encodeEntryHeader(entry));
-    let done = await tar.readFrom(file, info.size);
+    let done = await tar.readFrom(file, info.size, signal);
     if (done < info.size) {
       // The header already promised `size` bytes: keep the archive well-formed.
       warn(`${absolute} shrank while it was read; the missing end is stored as zeros`);

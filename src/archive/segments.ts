@@ -50,9 +50,11 @@ export class CompressingWriter {
    * Reads up to `length` bytes from `file` straight into the segment buffers, without an
    * intermediate copy. Returns how many bytes were read (fewer at end of file).
    */
-  async readFrom(file: Deno.FsFile, length: number): Promise<number> {
+  async readFrom(file: Deno.FsFile, length: number, signal?: AbortSignal): Promise<number> {
     let done = 0;
     while (done < length) {
+      // A file of many gigabytes must not keep an interrupted run (and its containers) waiting.
+      signal?.throwIfAborted();
       const room = Math.min(length - done, SEGMENT_SIZE - this.#filled);
       const n = file.readSync(this.#segment.subarray(this.#filled, this.#filled + room));
       if (n === null || n === 0) break;

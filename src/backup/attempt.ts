@@ -16,74 +16,119 @@ import {
   updateHistory,
 } from "../state/history.ts";
 import { refreshMetrics } from "../status/collect.ts";
-import { type BackupReport, runBackup, type RunContext } from "./run.ts";
+import {
+  type BackupReport,
+  runBackup,
+  type RunContext,
+  StoredThenInterruptedError,
+} from "./run.ts";
+
+export interface AttemptOptions {
+  readonly trigger: Trigger;
+  /**
+   * Called when the run stored nothing: plans another try and says when, or undefined when
+   * there will be none. A failure that will be retried is reported to healthchecks only.
+   */
+  readonly retry?: () => Date | undefined;
+}
 
 /**
  * Runs one backup of `service` and records it: history and the healthchecks start ping once the
- * lock is held, then the outcome, the metrics file and the notifications. Returns the report or
- * throws the run's error, exactly as `runBackup` does. A run that found the service busy
- * records and notifies nothing: it never started.
+ * lock is held; the outcome and the metrics file before the lock is released; then the
+ * notifications. Returns the report or throws the run's error, exactly as `runBackup` does.
+ *
+ * A run that found the service busy records and notifies nothing: it never started. One
+ * stopped by SIGINT/SIGTERM is recorded as interrupted and notifies nobody — it is nobody's
+ * failure, and the daemon catches it up when it starts again.
  */
 export async function attemptBackup(
   ctx: RunContext,
   service: ServiceConfig,
-  trigger: Trigger,
+  options: AttemptOptions,
 ): Promise<BackupReport> {
   const notifier = notifierFor(service.notify, ctx.log);
-  const started = new Date();
-  const record = (end: RunEnd) =>
-    updateHistory(ctx.stateDir, service.name, (h) => attemptFinished(h, end)).catch((error) =>
-      ctx.log.error(`${service.name}: ${messageOf(error)}`)
-    );
+  const began = new Date();
+  let started = false;
+  let end: RunEnd | undefined;
   const onStarted = async () => {
+    started = true;
     await ctx.onStarted?.();
-    await updateHistory(ctx.stateDir, service.name, (h) => attemptStarted(h, trigger, started));
+    await updateHistory(
+      ctx.stateDir,
+      service.name,
+      (h) => attemptStarted(h, options.trigger, began),
+      (message) => ctx.log.warn(`${service.name}: ${message}`),
+    );
     await notifier.started(service.name);
+  };
+  const onFinished = async (result: { report?: BackupReport; error?: unknown }) => {
+    end = endOf(result, ctx.signal);
+    const finished = end;
+    await updateHistory(ctx.stateDir, service.name, (h) => attemptFinished(h, finished)).catch((
+      error,
+    ) => ctx.log.error(`${service.name}: ${messageOf(error)}`));
+    await refreshMetrics(ctx.config, ctx.stateDir, ctx.log);
   };
 
   let report: BackupReport;
   try {
-    report = await runBackup({ ...ctx, onStarted }, service);
+    report = await runBackup({ ...ctx, onStarted, onFinished }, service);
   } catch (error) {
-    if (error instanceof LockedError) throw error;
-    const interrupted = error instanceof InterruptedError;
-    await record({
-      outcome: interrupted ? "interrupted" : "failed",
-      finished: new Date(),
-      error: messageOf(error),
-    });
-    await refreshMetrics(ctx.config, ctx.stateDir, ctx.log);
-    // A stopped daemon catches the run up when it starts again: nothing to tell anyone yet.
-    if (!interrupted) {
-      await notifier.finished(event(ctx, service, started, "failed", messageOf(error)));
+    if (error instanceof LockedError && !started) throw error;
+    const outcome = end?.outcome ?? (isInterruption(error, ctx.signal) ? "interrupted" : "failed");
+    if (outcome !== "interrupted") {
+      await notifier.finished(event(ctx, service, began, end ?? failedEnd(error), options));
     }
     throw error;
   }
-
-  const end = endOf(report);
-  await record(end);
-  await refreshMetrics(ctx.config, ctx.stateDir, ctx.log);
-  await notifier.finished(
-    event(ctx, service, started, end.outcome === "succeeded" ? "succeeded" : "partial", end.error, {
-      id: report.id,
-      sizes: end.stored?.sizes ?? {},
-    }),
-  );
+  await notifier.finished(event(ctx, service, began, end!, options));
   return report;
 }
 
-/** A report's outcome: succeeded only when every destination stored it and every step passed. */
-function endOf(report: BackupReport): RunEnd & { outcome: "succeeded" | "partial" | "failed" } {
+function isInterruption(error: unknown, signal: AbortSignal | undefined): boolean {
+  return error instanceof InterruptedError || signal?.aborted === true;
+}
+
+function failedEnd(error: unknown): RunEnd {
+  return { outcome: "failed", finished: new Date(), error: messageOf(error) };
+}
+
+/**
+ * How a run ended: succeeded only when every destination stored it and every step passed;
+ * partial when stored somewhere but not all went well; interrupted when stopped by a signal
+ * (with what it stored before, if anything); failed otherwise.
+ */
+function endOf(
+  result: { report?: BackupReport; error?: unknown },
+  signal: AbortSignal | undefined,
+): RunEnd {
+  const { error } = result;
+  const report = result.report ??
+    (error instanceof StoredThenInterruptedError ? error.report : undefined);
+  if (!report) {
+    return isInterruption(error, signal)
+      ? { outcome: "interrupted", finished: new Date(), error: messageOf(error) }
+      : failedEnd(error);
+  }
   const stored = report.results.filter((r) => r.ok);
   const problems = [
     ...report.results.filter((r) => !r.ok).map((r) => `${r.destination}: ${r.error}`),
     ...[report.containerError, report.postBackupError].filter((p) => p !== undefined),
   ];
-  const outcome = stored.length === 0 ? "failed" : problems.length ? "partial" : "succeeded";
   return {
-    outcome,
+    outcome: error !== undefined
+      ? "interrupted"
+      : stored.length === 0
+      ? "failed"
+      : problems.length
+      ? "partial"
+      : "succeeded",
     finished: new Date(),
-    error: problems.length ? problems.join("; ") : undefined,
+    error: error !== undefined
+      ? messageOf(error)
+      : problems.length
+      ? problems.join("; ")
+      : undefined,
     stored: stored.length
       ? {
         id: report.id,
@@ -96,20 +141,20 @@ function endOf(report: BackupReport): RunEnd & { outcome: "succeeded" | "partial
 function event(
   ctx: RunContext,
   service: ServiceConfig,
-  started: Date,
-  status: RunEvent["status"],
-  error: string | undefined,
-  backup?: { id: string; sizes: Record<string, number> },
+  began: Date,
+  end: RunEnd,
+  options: AttemptOptions,
 ): RunEvent {
-  const time = new Date();
+  const status = end.outcome === "succeeded" ? "succeeded" : end.stored ? "partial" : "failed";
   return {
     service: service.name,
     host: ctx.config.backup.host,
-    status: backup && Object.keys(backup.sizes).length === 0 ? "failed" : status,
-    error,
-    durationMs: time.getTime() - started.getTime(),
-    sizes: backup?.sizes ?? {},
-    backupId: backup?.id,
-    time,
+    status,
+    error: end.error,
+    durationMs: end.finished.getTime() - began.getTime(),
+    sizes: end.stored?.sizes ?? {},
+    backupId: end.stored?.id,
+    time: end.finished,
+    retryAt: status === "failed" ? options.retry?.() : undefined,
   };
 }

@@ -33,6 +33,11 @@ export interface RunContext {
   readonly signal?: AbortSignal;
   /** Called once the run holds the service's lock, before anything else happens. */
   readonly onStarted?: () => Promise<void>;
+  /**
+   * Called with the run's report or error while the run still holds the lock, so that what it
+   * records cannot interleave with the next run of the service.
+   */
+  readonly onFinished?: (end: { report?: BackupReport; error?: unknown }) => Promise<void>;
 }
 
 export interface BackupReport {
@@ -62,23 +67,41 @@ export async function runBackup(ctx: RunContext, service: ServiceConfig): Promis
   const lock = StateLock.service(ctx.stateDir, service.name, "backup");
   try {
     await ctx.onStarted?.();
-    await recoverDeadRuns(ctx, lock);
-    // Runs while the archive is made; awaited before this run uploads anything.
-    const cleaning = settleLater(cleanUploads({
-      destinations: ctx.destinations,
-      host: ctx.config.backup.host,
-      service: service.name,
-      lock,
-      log: ctx.log,
-    }));
+    let report: BackupReport;
     try {
-      return await withHooks(ctx, service, () => archiveAndCopy(ctx, service, lock, cleaning));
-    } finally {
-      // Its error, if any, was the run's to report (archiveAndCopy awaits it).
-      await cleaning.catch(() => {});
+      report = await lockedRun(ctx, service, lock);
+    } catch (error) {
+      await ctx.onFinished?.({ error });
+      throw error;
     }
+    await ctx.onFinished?.({ report });
+    return report;
   } finally {
     lock.release();
+  }
+}
+
+async function lockedRun(
+  ctx: RunContext,
+  service: ServiceConfig,
+  lock: StateLock,
+): Promise<BackupReport> {
+  ctx.signal?.throwIfAborted();
+  await recoverDeadRuns(ctx, lock);
+  ctx.signal?.throwIfAborted();
+  // Runs while the archive is made; awaited before this run uploads anything.
+  const cleaning = settleLater(cleanUploads({
+    destinations: ctx.destinations,
+    host: ctx.config.backup.host,
+    service: service.name,
+    lock,
+    log: ctx.log,
+  }));
+  try {
+    return await withHooks(ctx, service, () => archiveAndCopy(ctx, service, lock, cleaning));
+  } finally {
+    // Its error, if any, was the run's to report (archiveAndCopy awaits it).
+    await cleaning.catch(() => {});
   }
 }
 
@@ -144,6 +167,7 @@ async function archiveAndCopy(
       signal: ctx.signal,
       skip: config.backup.local ? [config.backup.local.path] : [],
     });
+  ctx.signal?.throwIfAborted();
   // Containers are down only while the archive is written, never during the upload.
   const { value: staged, restartError } = service.docker
     ? await withContainersStopped(
@@ -154,6 +178,7 @@ async function archiveAndCopy(
   const archiveMs = performance.now() - started;
   try {
     await cleaning;
+    ctx.signal?.throwIfAborted();
     lock.add("uploads", id);
     const results = await copyArchive({
       destinations: ctx.destinations,
@@ -168,8 +193,7 @@ async function archiveAndCopy(
     });
     // A destination that failed may hold a partial upload: the next run removes it.
     if (results.every((r) => r.ok)) lock.remove("uploads", id);
-    if (ctx.signal?.aborted) throw interruptedAfterCopy(ctx.signal.reason, id, results);
-    return {
+    const report: BackupReport = {
       service: service.name,
       id,
       size: staged.size,
@@ -181,19 +205,25 @@ async function archiveAndCopy(
       results,
       containerError: restartError?.message,
     };
+    if (ctx.signal?.aborted) throw interruptedAfterCopy(ctx.signal.reason, report);
+    return report;
   } finally {
     await removeIfExists(staged.path);
     lock.remove("paths", staged.path);
   }
 }
 
+/** An interrupt during or after the copy, with the report of what was stored all the same. */
+export class StoredThenInterruptedError extends InterruptedError {
+  constructor(signalName: string, detail: string, readonly report: BackupReport) {
+    super(signalName, detail);
+  }
+}
+
 /** An interrupt during the copy: say which destinations hold the backup all the same. */
-function interruptedAfterCopy(
-  reason: unknown,
-  id: string,
-  results: readonly DestinationResult[],
-): unknown {
+function interruptedAfterCopy(reason: unknown, report: BackupReport): unknown {
   if (!(reason instanceof InterruptedError)) return reason;
+  const { results, id } = report;
   const stored = results.filter((r) => r.ok).map((r) => r.destination);
   if (stored.length === 0) return reason;
   const where = stored.length === results.length
@@ -201,8 +231,9 @@ function interruptedAfterCopy(
     : `${stored.join(", ")} (not on ${
       results.filter((r) => !r.ok).map((r) => r.destination).join(", ")
     })`;
-  return new InterruptedError(
+  return new StoredThenInterruptedError(
     reason.signalName,
     `backup ${id} was stored on ${where}`,
+    report,
   );
 }

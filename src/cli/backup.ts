@@ -40,7 +40,7 @@ export function registerBackup(program: Command, cli: Cli): void {
                     ),
                 },
                 service,
-                "manual",
+                { trigger: "manual" },
               );
               clearProgressLine();
               printReport(report);

@@ -74,6 +74,7 @@ function toJson(statuses: readonly ServiceStatus[], ok: boolean, now: Date) {
           }
           : null,
         consecutive_failures: s.history.consecutiveFailures,
+        history_problem: s.problem ?? null,
         destinations: s.destinations.map((d) => ({
           name: d.name,
           backups: d.backups ?? null,
@@ -98,6 +99,7 @@ function describe(s: ServiceStatus, now: Date): string {
       : `${s.service}  no schedule (manual only)`,
   ];
   const rows: [string, string][] = [];
+  if (s.problem) rows.push(["history", s.problem]);
   if (lastAttempt?.outcome === "running") {
     rows.push(["running", `since ${ago(lastAttempt.started)} ago (${lastAttempt.trigger})`]);
   }

@@ -7,7 +7,8 @@
  * @module
  */
 import { loadConfig } from "../config/load.ts";
-import type { Config } from "../config/types.ts";
+import { readSecret } from "../config/secrets.ts";
+import type { Config, Secret, ServiceConfig } from "../config/types.ts";
 import { readKeyFile } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
 import { closeDestinations, openDestinations } from "../destinations/index.ts";
@@ -24,8 +25,8 @@ export interface CheckResult {
   readonly detail?: string;
 }
 
-/** A hidden "service" name no configured service can collide with in listings. */
-const PROBE_SERVICE = ".packrat-probe";
+/** Where the probe goes: `@` is not allowed in service names, so no service can collide. */
+const PROBE_SERVICE = "@packrat-probe";
 
 /**
  * Runs every check and calls `report` with each result as it is known. Returns the results;
@@ -154,6 +155,13 @@ async function checkServices(
         await check(note, `${name}: ${hook} working_dir`, () => directory(settings.workingDir));
       }
     }
+    // Secret files are read only when a run needs them: a missing one would first show at 2 AM.
+    for (const secret of secretFilesOf(service)) {
+      await check(note, `${name}: ${secret.key}`, async () => {
+        await readSecret(secret);
+        return `${secret.path} is readable`;
+      }, `${secret.key}: `);
+    }
     for (const container of service.docker?.containers ?? []) {
       await check(note, `${name}: container ${container}`, async () => {
         const info = await docker!.inspect(container);
@@ -171,6 +179,17 @@ async function checkServices(
         : `none (manual only; local time zone ${localTimeZone()})`,
     });
   }
+}
+
+/** The service's secrets that come from files: notification URLs and hook variables. */
+function secretFilesOf(service: ServiceConfig): (Secret & { kind: "file" })[] {
+  const secrets: Secret[] = [
+    ...[service.notify?.webhook, service.notify?.ntfy, service.notify?.healthchecks]
+      .flatMap((target) => target ? [target.url] : []),
+    ...[service.preBackup, service.postBackup]
+      .flatMap((hook) => hook ? Object.values(hook.secretEnvironment) : []),
+  ];
+  return secrets.filter((secret) => secret.kind === "file");
 }
 
 async function directory(path: string): Promise<string> {

@@ -3,7 +3,7 @@
  * and at most `backup.concurrency` at once, catches up what was missed while it was down,
  * retries failures, tells someone when a service has gone quiet, and stops cleanly.
  *
- * It keeps no state of its own beyond the next time of each service: what happened is in the
+ * In memory it keeps only each service's next time and pending retry; what happened is in the
  * state directory (history, locks and run records), shared with the CLI.
  *
  * @module
@@ -22,11 +22,12 @@ import {
   hasHistory,
   readHistory,
   type Trigger,
+  updateHistory,
   writeHistory,
 } from "../state/history.ts";
 import { StateLock } from "../state/lock.ts";
 import { recoverDeadRuns } from "../state/recover.ts";
-import { collectStates, isOverdue, refreshMetrics } from "../status/collect.ts";
+import { collectStates, isOverdue, lastSuccessOf, refreshMetrics } from "../status/collect.ts";
 import type { Logger } from "../ui/log.ts";
 import { formatLocal, type Schedule, scheduleOf } from "./schedule.ts";
 
@@ -34,6 +35,8 @@ import { formatLocal, type Schedule, scheduleOf } from "./schedule.ts";
 const MAX_SLEEP_MS = 60_000;
 /** How long a stop waits for running backups to clean up; systemd kills at 90 s. */
 const STOP_GRACE_MS = 75_000;
+/** How long before a stale notification that could not be sent is tried again. */
+const STALE_RETRY_MS = 10 * 60_000;
 
 /** The loaded configuration and key; replaced as a whole by a reload. */
 interface Setup {
@@ -84,6 +87,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const timings = new Map<string, Timing>();
   const queue: Due[] = [];
   const running = new Map<string, Promise<void>>();
+  /** Stale notifications being sent; a stop waits for them as for runs. */
+  const notifying = new Set<Promise<void>>();
+  const staleSending = new Set<string>();
+  /** When a stale notification last failed to go out, per service. */
+  const staleFailed = new Map<string, number>();
 
   const onStop = (signal: Deno.Signal) => () => {
     if (stop.signal.aborted) return;
@@ -91,21 +99,45 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     stop.abort(new InterruptedError(signal, "the daemon is stopping"));
     wake.wake();
   };
-  let reloading = false;
+  // A SIGHUP during a reload is not lost: the file may have changed again since it was read.
+  let reload: Promise<void> | undefined;
+  let reloadAgain = false;
   const onReload = () => {
-    if (reloading) return;
-    reloading = true;
-    load(options.configPath).then((next) => {
-      setup = next;
-      planTimes(setup, timings, new Date(), log);
-      log.info(`SIGHUP: reloaded ${setup.config.file}`);
-      return startHistories(setup, new Date()).catch((error) => log.error(messageOf(error)));
-    }, (error) => {
-      log.error(`SIGHUP: ${messageOf(error)}; keeping the configuration loaded before`);
-    }).finally(() => {
-      reloading = false;
+    if (stop.signal.aborted) return;
+    if (reload) {
+      reloadAgain = true;
+      return;
+    }
+    reload = reloadSetup().finally(() => {
+      reload = undefined;
       wake.wake();
+      if (reloadAgain) {
+        reloadAgain = false;
+        onReload();
+      }
     });
+  };
+  const reloadSetup = async () => {
+    let next: Setup;
+    try {
+      next = await load(options.configPath);
+    } catch (error) {
+      log.error(`SIGHUP: ${messageOf(error)}; keeping the configuration loaded before`);
+      return;
+    }
+    if (next.stateDir !== setup.stateDir) {
+      log.error(
+        `SIGHUP: the state directory changed (${setup.stateDir} → ${next.stateDir}); ` +
+          `restart the daemon to move it; keeping the configuration loaded before`,
+      );
+      return;
+    }
+    setup = next;
+    const now = new Date();
+    planTimes(setup, timings, now, log);
+    log.info(`SIGHUP: reloaded ${setup.config.file}`);
+    await startHistories(setup, now, log);
+    await refreshMetrics(setup.config, setup.stateDir, log);
   };
   const handlers: [Deno.Signal, () => void][] = [
     ["SIGTERM", onStop("SIGTERM")],
@@ -122,7 +154,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     planTimes(setup, timings, now, log);
     const missed = await catchUps(setup, now, log);
     for (const due of missed) enqueue(due);
-    await startHistories(setup, now);
+    await startHistories(setup, now, log);
     await refreshMetrics(setup.config, setup.stateDir, log);
     log.info(
       `ready: ${setup.schedules.size} scheduled service${
@@ -134,15 +166,59 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       const now = new Date();
       for (const due of dueRuns(setup, timings, now, log)) enqueue(due);
       startQueued();
-      await checkStale(setup, now, new Set(running.keys()), log);
+      await checkStale(now);
       const wakeAt = earliest(timings);
       const sleep = wakeAt ? Math.max(0, wakeAt.getTime() - Date.now()) : MAX_SLEEP_MS;
       await wake.wait(Math.min(sleep, MAX_SLEEP_MS));
     }
-    return await drain(running, log);
+    return await drain([...running.values(), ...notifying], log);
   } finally {
     for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
     daemonLock.release();
+  }
+
+  /**
+   * Tells once when a scheduled service has had no backup for twice its interval. Sending runs
+   * beside the loop; only a notification that went out counts (a failed one is tried again
+   * after STALE_RETRY_MS).
+   */
+  async function checkStale(now: Date): Promise<void> {
+    const states = await collectStates(setup.config, setup.stateDir, now);
+    for (const state of states) {
+      const { service, history } = state;
+      if (
+        running.has(service.name) || state.problem || history.staleNotified ||
+        staleSending.has(service.name) || !isOverdue(state, now, lastSuccessOf(state))
+      ) continue;
+      const failedAt = staleFailed.get(service.name);
+      if (failedAt !== undefined && now.getTime() - failedAt < STALE_RETRY_MS) continue;
+      const since = history.lastSuccess ? `since ${history.lastSuccess.time}` : "yet";
+      const error = `no successful backup ${since}; it is scheduled "${service.schedule}"`;
+      if (failedAt === undefined) log.error(`${service.name}: ${error}`);
+      staleSending.add(service.name);
+      const sending: Promise<void> = notifierFor(service.notify, log).finished({
+        service: service.name,
+        host: setup.config.backup.host,
+        status: "stale",
+        error,
+        sizes: {},
+        time: now,
+      }).then(async (delivered) => {
+        if (!delivered) {
+          staleFailed.set(service.name, Date.now());
+          return;
+        }
+        staleFailed.delete(service.name);
+        await updateHistory(setup.stateDir, service.name, (h) => ({
+          ...h,
+          staleNotified: now.toISOString(),
+        }));
+      }).catch((e) => log.error(`${service.name}: ${messageOf(e)}`)).finally(() => {
+        staleSending.delete(service.name);
+        notifying.delete(sending);
+      });
+      notifying.add(sending);
+    }
   }
 
   function enqueue(due: Due): void {
@@ -175,39 +251,37 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     const label = due.trigger === "schedule" ? "scheduled" : due.trigger;
     log.info(`${service.name}: starting ${label} backup${retryNote(due)}`);
     let destinations: Destination[] = [];
-    let failure: string | undefined;
     try {
       destinations = await openDestinations(setup.config, (m) => log.warn(m));
       const report = await attemptBackup(
         { ...setup, destinations, log, signal: stop.signal },
         service,
-        due.trigger,
+        { trigger: due.trigger, retry: () => planRetry(setup, timings, due, new Date(), log) },
       );
+      // Upload and container failures were logged as they happened.
       const stored = report.results.filter((r) => r.ok).map((r) => r.destination);
-      const failed = report.results.filter((r) => !r.ok);
-      for (const r of failed) log.error(`${service.name}: ${r.destination}: ${r.error}`);
-      for (const problem of [report.containerError, report.postBackupError]) {
-        if (problem) log.error(`${service.name}: ${problem} (the backup itself is stored)`);
+      if (report.postBackupError) {
+        const note = stored.length ? " (the backup itself is stored)" : "";
+        log.error(`${service.name}: ${report.postBackupError}${note}`);
       }
-      if (stored.length === 0) failure = "no destination stored the backup";
+      if (stored.length === 0) log.error(`${service.name}: no destination stored the backup`);
       else log.info(`${service.name}: backup ${report.id} stored on ${stored.join(", ")}`);
     } catch (error) {
-      if (error instanceof InterruptedError) {
+      if (error instanceof InterruptedError || stop.signal.aborted) {
         log.warn(`${service.name}: ${messageOf(error)}`);
         return;
       }
       // Most errors already name the service.
       const message = messageOf(error);
-      failure = message.startsWith(`${service.name}: `)
+      const failure = message.startsWith(`${service.name}: `)
         ? message.slice(service.name.length + 2)
         : message;
-      if (error instanceof LockedError) log.warn(`${service.name}: not started: ${failure}`);
-      else log.error(`${service.name}: backup failed: ${failure}`);
+      if (error instanceof LockedError) {
+        log.warn(`${service.name}: not started: ${failure}`);
+        planRetry(setup, timings, due, new Date(), log);
+      } else log.error(`${service.name}: backup failed: ${failure}`);
     } finally {
       await closeDestinations(destinations);
-    }
-    if (failure !== undefined && !stop.signal.aborted) {
-      planRetry(setup, timings, due, new Date(), log);
     }
   }
 }
@@ -283,27 +357,32 @@ function dueRuns(setup: Setup, timings: Map<string, Timing>, now: Date, log: Log
   return due;
 }
 
-/** After a failed run: try again after the configured wait, unless the next run comes first. */
+/**
+ * After a failed run: plans another try after the configured wait, unless the next scheduled
+ * run comes first or the tries are used up. Returns when it will be, if at all.
+ */
 function planRetry(
   setup: Setup,
   timings: Map<string, Timing>,
   due: Due,
   now: Date,
   log: Logger,
-): void {
+): Date | undefined {
   const timing = timings.get(due.service);
+  if (!timing) return undefined; // Removed by a reload.
   const waits = setup.config.backup.retryAfterMs;
-  if (!timing || due.attempt > waits.length) {
+  if (due.attempt > waits.length) {
     if (waits.length > 0) log.error(`${due.service}: giving up after ${due.attempt} tries`);
-    return;
+    return undefined;
   }
   const at = new Date(now.getTime() + waits[due.attempt - 1]);
   if (timing.next && at >= timing.next) {
     log.info(`${due.service}: no retry; the next scheduled run comes first`);
-    return;
+    return undefined;
   }
   timing.retry = { at, attempt: due.attempt + 1 };
   log.info(`${due.service}: will try again at ${at.toISOString()}`);
+  return at;
 }
 
 function earliest(timings: Map<string, Timing>): Date | undefined {
@@ -323,11 +402,9 @@ function earliest(timings: Map<string, Timing>): Date | undefined {
  */
 async function catchUps(setup: Setup, now: Date, log: Logger): Promise<Due[]> {
   const due: Due[] = [];
-  for (const service of setup.config.services) {
+  await eachService(setup, log, async (service) => {
     const schedule = setup.schedules.get(service.name);
-    if (!schedule || !service.catchUp || !await hasHistory(setup.stateDir, service.name)) {
-      continue;
-    }
+    if (!schedule || !service.catchUp || !await hasHistory(setup.stateDir, service.name)) return;
     const history = await readHistory(setup.stateDir, service.name, now);
     const missed = schedule.previous(now);
     const lastRun = new Date(history.lastRunStarted ?? history.since);
@@ -339,28 +416,43 @@ async function catchUps(setup: Setup, now: Date, log: Logger): Promise<Due[]> {
       );
       due.push({ service: service.name, at: missed, trigger: "catch-up", attempt: 1 });
     }
-  }
+  });
   return due;
 }
 
 /** Starts the history of services seen for the first time: the stale check counts from now. */
-async function startHistories(setup: Setup, now: Date): Promise<void> {
-  for (const service of setup.config.services) {
-    if (await hasHistory(setup.stateDir, service.name)) continue;
+async function startHistories(setup: Setup, now: Date, log: Logger): Promise<void> {
+  await eachService(setup, log, async (service) => {
+    if (await hasHistory(setup.stateDir, service.name)) return;
     await writeHistory(setup.stateDir, await readHistory(setup.stateDir, service.name, now));
+  });
+}
+
+/** Runs `work` for each service; a service's error is logged and does not stop the others. */
+async function eachService(
+  setup: Setup,
+  log: Logger,
+  work: (service: ServiceConfig) => Promise<void>,
+): Promise<void> {
+  for (const service of setup.config.services) {
+    try {
+      await work(service);
+    } catch (error) {
+      log.error(`${service.name}: ${messageOf(error)}`);
+    }
   }
 }
 
 /** A history that says "running" while the service's lock is free: that run died. */
 async function settleDeadAttempts(setup: Setup, log: Logger): Promise<void> {
-  for (const service of setup.config.services) {
-    if (!await hasHistory(setup.stateDir, service.name)) continue;
-    const history = await readHistory(setup.stateDir, service.name);
-    const attempt = history.lastAttempt;
-    if (attempt?.outcome !== "running") continue;
+  await eachService(setup, log, async (service) => {
+    if (!await hasHistory(setup.stateDir, service.name)) return;
     const lock = StateLock.try(setup.stateDir, service.name, "daemon");
-    if (!lock) continue;
+    if (!lock) return; // A run holds it: its history is its own.
     try {
+      const history = await readHistory(setup.stateDir, service.name);
+      const attempt = history.lastAttempt;
+      if (attempt?.outcome !== "running") return;
       const error = `the run started ${attempt.started} (pid ${attempt.pid}) died before it ended`;
       log.warn(`${service.name}: ${error}`);
       await writeHistory(
@@ -370,41 +462,15 @@ async function settleDeadAttempts(setup: Setup, log: Logger): Promise<void> {
     } finally {
       lock.release();
     }
-  }
+  });
 }
 
-/** Tells once when a scheduled service has had no backup for twice its interval. */
-async function checkStale(
-  setup: Setup,
-  now: Date,
-  running: ReadonlySet<string>,
-  log: Logger,
-): Promise<void> {
-  try {
-    for (const state of await collectStates(setup.config, setup.stateDir, now)) {
-      const { service, history } = state;
-      if (running.has(service.name) || history.staleNotified || !isOverdue(state, now)) continue;
-      const since = history.lastSuccess ? `since ${history.lastSuccess.time}` : "yet";
-      const error = `no successful backup ${since}; it is scheduled "${service.schedule}"`;
-      log.error(`${service.name}: ${error}`);
-      await writeHistory(setup.stateDir, { ...history, staleNotified: now.toISOString() });
-      await notifierFor(service.notify, log).finished({
-        service: service.name,
-        host: setup.config.backup.host,
-        status: "stale",
-        error,
-        sizes: {},
-        time: now,
-      });
-    }
-  } catch (error) {
-    log.error(`stale check: ${messageOf(error)}`);
-  }
-}
-
-/** Waits for the running backups to clean up after the stop; 0 when they all did in time. */
-async function drain(running: Map<string, Promise<void>>, log: Logger): Promise<number> {
-  if (running.size === 0) {
+/**
+ * Waits for the running backups to clean up after the stop (and notifications under way to
+ * go out); 0 when they all did in time.
+ */
+async function drain(work: Promise<void>[], log: Logger): Promise<number> {
+  if (work.length === 0) {
     log.info("stopped");
     return 0;
   }
@@ -412,12 +478,12 @@ async function drain(running: Map<string, Promise<void>>, log: Logger): Promise<
   const timedOut = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(true), STOP_GRACE_MS);
   });
-  const finished = Promise.allSettled(running.values()).then(() => false);
+  const finished = Promise.allSettled(work).then(() => false);
   const late = await Promise.race([finished, timedOut]);
   clearTimeout(timer);
   if (late) {
     log.error(
-      `stopping although ${[...running.keys()].join(", ")} did not finish cleaning up; ` +
+      `stopping although runs did not finish cleaning up within ${STOP_GRACE_MS / 1000} s; ` +
         `the next start puts right what they left`,
     );
     return 1;

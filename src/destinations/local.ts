@@ -8,6 +8,7 @@
  * @module
  */
 import { DestinationError } from "../errors.ts";
+import { syncDirectory } from "../io/files.ts";
 import {
   archiveName,
   byId,
@@ -81,7 +82,9 @@ export class LocalDestination implements Destination {
     id: string,
     sourcePath: string,
     size: number,
+    signal?: AbortSignal,
   ): Promise<void> {
+    signal?.throwIfAborted();
     await this.#checkRoot();
     const dir = this.#dir(host, service);
     const final = `${dir}/${archiveName(id)}`;
@@ -93,14 +96,16 @@ export class LocalDestination implements Destination {
       } catch {
         await copyFile(sourcePath, temp);
       }
+      signal?.throwIfAborted();
       const stored = (await Deno.stat(temp)).size;
       if (stored !== size) throw new Error(`wrote ${stored} bytes, expected ${size}`);
       // link() fails if the name is taken, where rename() would replace an archive.
       await Deno.link(temp, final);
       await Deno.remove(temp);
-      await syncDir(dir);
+      await syncDirectory(dir);
     } catch (error) {
       await Deno.remove(temp).catch(() => {});
+      if (signal?.aborted) throw signal.reason;
       throw this.#fail(`cannot store ${final}`, error);
     }
   }
@@ -173,13 +178,4 @@ async function copyFile(from: string, to: string): Promise<void> {
     for (let offset = 0; offset < n;) offset += await target.write(buffer.subarray(offset, n));
   }
   await target.sync();
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    using handle = await Deno.open(dir);
-    await handle.sync();
-  } catch {
-    // Some filesystems (e.g. network shares) cannot sync a directory; the rename still happened.
-  }
 }

@@ -130,6 +130,8 @@ export class S3Destination implements Destination {
     signal?: AbortSignal,
   ): Promise<void> {
     const client = await this.#connect();
+    // An abort that came while connecting: the listener below would never hear it.
+    signal?.throwIfAborted();
     const key = this.#key(host, service, id);
     const upload = new Upload({
       client,

@@ -243,6 +243,8 @@ export class SftpDestination implements Destination {
     signal?: AbortSignal,
   ): Promise<void> {
     const session = await this.#connect();
+    // An abort that came while connecting: the listener below would never hear it.
+    signal?.throwIfAborted();
     const { sftp, lost } = session;
     const dir = this.#dir(host, service);
     const final = `${dir}/${archiveName(id)}`;

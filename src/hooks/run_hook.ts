@@ -25,6 +25,7 @@ export async function runHook(options: {
   signal?: AbortSignal;
 }): Promise<void> {
   const { hook, label, log, signal } = options;
+  signal?.throwIfAborted();
   const env = { ...hook.environment, ...await readSecretEnvironment(hook, label) };
   let child: Deno.ChildProcess;
   try {
@@ -52,7 +53,7 @@ export async function runHook(options: {
     () => killGroup(`timed out after ${formatMs(hook.timeoutMs)}; killed`),
     hook.timeoutMs,
   );
-  const onAbort = () => killGroup("interrupted; killed");
+  const onAbort = () => killGroup("interrupted");
   signal?.addEventListener("abort", onAbort, { once: true });
   // The error repeats the hook's last word on stderr: a notification then says why it failed.
   let lastError = "";
@@ -65,9 +66,11 @@ export async function runHook(options: {
         log.warn(`${label}: ${line}`);
       }),
     ]);
+    // Stopped because the run was: that is the run's interruption, not the hook's failure.
+    signal?.throwIfAborted();
     if (reason) throw new HookError(`${label} ${reason}`);
     if (!status.success) {
-      const why = lastError ? `: ${lastError.slice(0, MAX_QUOTED_OUTPUT)}` : "";
+      const why = lastError ? `: ${withoutCredentials(lastError).slice(0, MAX_QUOTED_OUTPUT)}` : "";
       throw new HookError(
         `${label} failed (exit ${status.code}${status.signal ? `, ${status.signal}` : ""})${why}`,
       );
@@ -128,6 +131,11 @@ async function logLines(
     for (const line of lines) if (line.trim() !== "") emit(line);
   }
   if (rest.trim() !== "") emit(rest);
+}
+
+/** `scheme://user:password@host` → `scheme://***@host`: a tool's error may quote its URL. */
+function withoutCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, "$1***@");
 }
 
 function formatMs(ms: number): string {

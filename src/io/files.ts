@@ -51,4 +51,18 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o644):
     await removeIfExists(temp).catch(() => {});
     throw error;
   }
+  await syncDirectory(dir);
+}
+
+/**
+ * Makes a rename in `dir` durable; best effort, as some filesystems (e.g. network shares)
+ * cannot sync a directory — the rename itself is done either way.
+ */
+export async function syncDirectory(dir: string): Promise<void> {
+  try {
+    using handle = await Deno.open(dir);
+    await handle.sync();
+  } catch {
+    // Only its durability across a power loss is less certain.
+  }
 }

@@ -19,7 +19,8 @@ export const healthchecks: Sender = {
   },
   async finished(event, url, signal) {
     const failed = event.status !== "succeeded";
-    const body = failed ? event.error ?? describeRun(event) : describeRun(event);
+    const retry = event.retryAt ? `\n(trying again at ${event.retryAt.toISOString()})` : "";
+    const body = failed ? `${event.error ?? describeRun(event)}${retry}` : describeRun(event);
     await request(pingUrl(url, failed ? "/fail" : ""), {
       method: "POST",
       headers: { "Content-Type": "text/plain; charset=utf-8" },

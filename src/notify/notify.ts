@@ -25,6 +25,11 @@ export interface RunEvent {
   readonly backupId?: string;
   /** When the run finished, or when the stale check fired. */
   readonly time: Date;
+  /**
+   * Set on a failure that will be tried again then: only healthchecks hears of it (it tracks
+   * every run); the others hear of the last try only.
+   */
+  readonly retryAt?: Date;
 }
 
 /**
@@ -46,8 +51,11 @@ export interface Sender {
 export interface Notifier {
   /** A run of `service` begins. Never throws; errors are logged. */
   started(service: string): Promise<void>;
-  /** A run ended (or a stale check fired). Never throws; errors are logged. */
-  finished(event: RunEvent): Promise<void>;
+  /**
+   * A run ended (or a stale check fired). Never throws; errors are logged. Resolves to whether
+   * every target that wanted the event accepted it.
+   */
+  finished(event: RunEvent): Promise<boolean>;
 }
 
 export interface NotifierOptions {
@@ -85,18 +93,19 @@ export function notifierFor(
     return target ? [{ sender, url: target.url }] : [];
   });
 
-  // Never rejects: the last failure becomes one warning.
+  // Never rejects: the last failure becomes one warning, and false.
   const deliver = async (
     what: string,
     url: Secret,
     send: (url: string, signal: AbortSignal) => Promise<void>,
-  ) => {
+  ): Promise<boolean> => {
     let address: string | undefined;
     try {
       address = await readSecret(url);
       for (let attempt = 0;; attempt++) {
         try {
-          return await send(address, AbortSignal.timeout(timeoutMs));
+          await send(address, AbortSignal.timeout(timeoutMs));
+          return true;
         } catch (error) {
           const permanent = error instanceof NotifyRequestError && error.permanent;
           if (permanent || attempt >= retryDelaysMs.length) throw error;
@@ -105,6 +114,7 @@ export function notifierFor(
       }
     } catch (error) {
       log.warn(`${what} failed: ${reasonOf(error, address, timeoutMs)}`);
+      return false;
     }
   };
 
@@ -122,7 +132,7 @@ export function notifierFor(
     },
     async finished(event) {
       const on = config?.on ?? "failure";
-      await Promise.all(
+      const accepted = await Promise.all(
         targets.filter(({ sender }) => sender.wants(event, on)).map(({ sender, url }) =>
           deliver(
             `${event.service}: ${sender.name} notification`,
@@ -131,6 +141,7 @@ export function notifierFor(
           )
         ),
       );
+      return accepted.every((ok) => ok);
     },
   };
 }

@@ -17,7 +17,8 @@ const LOOK: Record<RunStatus, { title: string; priority: string; tags: string }>
 /** Every event but a success; a success too under `on: always`. */
 export const ntfy: Sender = {
   name: "ntfy",
-  wants: (event, on) => event.status !== "succeeded" || on === "always",
+  wants: (event, on) =>
+    event.retryAt === undefined && (event.status !== "succeeded" || on === "always"),
   async finished(event, url, signal) {
     const look = LOOK[event.status];
     await request(url, {

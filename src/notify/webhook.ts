@@ -28,7 +28,8 @@ export function webhookPayload(event: RunEvent): Record<string, unknown> {
 /** Every event but a success; a success too under `on: always`. */
 export const webhook: Sender = {
   name: "webhook",
-  wants: (event, on) => event.status !== "succeeded" || on === "always",
+  wants: (event, on) =>
+    event.retryAt === undefined && (event.status !== "succeeded" || on === "always"),
   async finished(event, url, signal) {
     await request(url, {
       method: "POST",

@@ -60,3 +60,17 @@ function thisProcess(): StateDirFacts {
     },
   };
 }
+
+/**
+ * Root creating a directory (`locks/`, `services/`) in a state directory that belongs to the
+ * service's user gives it to that user, so that the daemon can still write there after a
+ * `sudo packrat backup`.
+ */
+export function adoptStateOwner(stateDir: string, path: string): void {
+  if (Deno.uid() !== 0) return;
+  const owner = Deno.statSync(stateDir);
+  const info = Deno.statSync(path);
+  if (owner.uid !== null && owner.uid !== 0 && info.uid === 0) {
+    Deno.chownSync(path, owner.uid, owner.gid);
+  }
+}

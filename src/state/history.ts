@@ -9,6 +9,7 @@
  */
 import { messageOf, PackratError } from "../errors.ts";
 import { writeFileAtomic } from "../io/files.ts";
+import { adoptStateOwner } from "./directory.ts";
 
 /** What started a run. */
 export type Trigger = "schedule" | "catch-up" | "retry" | "manual";
@@ -53,6 +54,13 @@ export interface ServiceHistory {
   readonly staleNotified?: string;
 }
 
+/** A history file that is not one (a torn disk write, a hand edit gone wrong). */
+export class DamagedHistoryError extends PackratError {
+  constructor(readonly path: string) {
+    super(`${path} is damaged; move it away and Packrat starts this service's history afresh`);
+  }
+}
+
 function historyPath(stateDir: string, service: string): string {
   return `${stateDir}/services/${service}.json`;
 }
@@ -78,9 +86,7 @@ export async function readHistory(
     if (value?.service !== service || typeof value.since !== "string") throw new Error("");
     return value as ServiceHistory;
   } catch {
-    throw new PackratError(
-      `${path} is damaged; move it away and Packrat starts this service's history afresh`,
-    );
+    throw new DamagedHistoryError(path);
   }
 }
 
@@ -100,6 +106,7 @@ export async function writeHistory(stateDir: string, history: ServiceHistory): P
   const dir = `${stateDir}/services`;
   try {
     await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
+    adoptStateOwner(stateDir, dir);
     await writeFileAtomic(
       historyPath(stateDir, history.service),
       `${JSON.stringify(history, null, 2)}\n`,
@@ -113,13 +120,27 @@ export async function writeHistory(stateDir: string, history: ServiceHistory): P
   }
 }
 
-/** Reads, changes and writes back the service's history; returns the new one. */
+/**
+ * Reads, changes and writes back the service's history; returns the new one. A damaged history
+ * is moved aside (`….json.damaged`, reported through `onDamaged`) and started afresh, so that
+ * one bad file never stops the service's backups.
+ */
 export async function updateHistory(
   stateDir: string,
   service: string,
   change: (history: ServiceHistory) => ServiceHistory,
+  onDamaged: (message: string) => void = () => {},
 ): Promise<ServiceHistory> {
-  const updated = change(await readHistory(stateDir, service));
+  let history: ServiceHistory;
+  try {
+    history = await readHistory(stateDir, service);
+  } catch (error) {
+    if (!(error instanceof DamagedHistoryError)) throw error;
+    await Deno.rename(error.path, `${error.path}.damaged`);
+    onDamaged(`${error.path} was damaged; moved to ${error.path}.damaged, history starts afresh`);
+    history = await readHistory(stateDir, service);
+  }
+  const updated = change(history);
   await writeHistory(stateDir, updated);
   return updated;
 }

@@ -19,6 +19,7 @@
  * @module
  */
 import { LockedError, messageOf, PackratError } from "../errors.ts";
+import { adoptStateOwner } from "./directory.ts";
 
 /** Who holds a lock. */
 export interface Holder {
@@ -217,24 +218,11 @@ function locksDir(stateDir: string, create = true): string {
   if (!create) return dir;
   try {
     Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
-    adoptOwner(stateDir, dir);
+    adoptStateOwner(stateDir, dir);
   } catch (error) {
     throw unusable(stateDir, error);
   }
   return dir;
-}
-
-/**
- * Root creating `locks/` in a state directory that belongs to the service's user gives it to
- * that user, so that the daemon can still take and record its locks.
- */
-function adoptOwner(stateDir: string, path: string): void {
-  if (Deno.uid() !== 0) return;
-  const owner = Deno.statSync(stateDir);
-  const info = Deno.statSync(path);
-  if (owner.uid !== null && owner.uid !== 0 && info.uid === 0) {
-    Deno.chownSync(path, owner.uid, owner.gid);
-  }
 }
 
 function unusable(stateDir: string, error: unknown): PackratError {

@@ -7,7 +7,7 @@
 import type { Config, ServiceConfig } from "../config/types.ts";
 import { scheduleOf } from "../daemon/schedule.ts";
 import { messageOf } from "../errors.ts";
-import { readHistory, type ServiceHistory } from "../state/history.ts";
+import { hasHistory, readHistory, type ServiceHistory } from "../state/history.ts";
 import type { Logger } from "../ui/log.ts";
 import { type ServiceMetrics, writeMetricsFile } from "./metrics.ts";
 
@@ -18,6 +18,10 @@ export interface ServiceState {
   /** Absent for manual-only services. */
   readonly nextRun?: Date;
   readonly intervalMs?: number;
+  /** Whether Packrat has a history for it (it ran, or a daemon has seen it). */
+  readonly known: boolean;
+  /** Why its history could not be read; `history` is then a fresh one. */
+  readonly problem?: string;
 }
 
 /** Every configured service's state, in config order. */
@@ -28,28 +32,33 @@ export function collectStates(
 ): Promise<ServiceState[]> {
   return Promise.all(config.services.map(async (service) => {
     const schedule = scheduleOf(service);
-    return {
-      service,
-      history: await readHistory(stateDir, service.name, now),
-      nextRun: schedule?.next(now),
-      intervalMs: schedule?.intervalMs(now),
-    };
+    const timing = { nextRun: schedule?.next(now), intervalMs: schedule?.intervalMs(now) };
+    try {
+      const known = await hasHistory(stateDir, service.name);
+      return { service, history: await readHistory(stateDir, service.name, now), known, ...timing };
+    } catch (error) {
+      // One unreadable history must not hide how the other services stand.
+      const history = { service: service.name, since: now.toISOString(), consecutiveFailures: 0 };
+      return { service, history, known: false, problem: messageOf(error), ...timing };
+    }
   }));
 }
 
 /**
- * Whether a scheduled service is overdue: its newest backup (by default the last success in its
- * history) is older than twice its interval — or, with none, Packrat has known the service that
- * long. Manual-only services never are.
+ * Whether a scheduled service is overdue: its newest backup is older than twice its interval.
+ * With no backup at all, it is overdue once Packrat has known it that long — or at once when
+ * Packrat has never seen it run (no daemon, no manual run). Manual-only services never are.
  */
-export function isOverdue(
-  state: ServiceState,
-  now: Date,
-  newest = dateOf(state.history.lastSuccess?.time),
-): boolean {
+export function isOverdue(state: ServiceState, now: Date, newest: Date | undefined): boolean {
   if (state.intervalMs === undefined) return false;
+  if (!newest && !state.known) return true;
   const last = newest ?? new Date(state.history.since);
   return now.getTime() - last.getTime() > 2 * state.intervalMs;
+}
+
+/** The newest backup the history knows of. */
+export function lastSuccessOf(state: ServiceState): Date | undefined {
+  return dateOf(state.history.lastSuccess?.time);
 }
 
 function dateOf(iso: string | undefined): Date | undefined {
@@ -58,7 +67,7 @@ function dateOf(iso: string | undefined): Date | undefined {
 
 /** The metrics of each service, from its state. */
 export function metricsOf(states: readonly ServiceState[]): ServiceMetrics[] {
-  return states.map(({ service, history, nextRun }) => {
+  return states.filter((state) => !state.problem).map(({ service, history, nextRun }) => {
     const attempt = history.lastAttempt;
     const finished = attempt?.outcome === "running" ? undefined : attempt;
     return {
@@ -76,12 +85,18 @@ export function metricsOf(states: readonly ServiceState[]): ServiceMetrics[] {
  * Rewrites `backup.metrics_file`, when one is configured. A failure is logged, never thrown:
  * metrics must not fail a backup.
  */
-export async function refreshMetrics(config: Config, stateDir: string, log: Logger) {
+export function refreshMetrics(config: Config, stateDir: string, log: Logger): Promise<void> {
   const path = config.backup.metricsFile;
-  if (!path) return;
-  try {
-    await writeMetricsFile(path, metricsOf(await collectStates(config, stateDir)));
-  } catch (error) {
-    log.warn(`cannot write the metrics file ${path}: ${messageOf(error)}`);
-  }
+  if (!path) return Promise.resolve();
+  // One write at a time, each reading the state afresh: the last write is the newest state.
+  metricsWrites = metricsWrites.then(async () => {
+    try {
+      await writeMetricsFile(path, metricsOf(await collectStates(config, stateDir)));
+    } catch (error) {
+      log.warn(`cannot write the metrics file ${path}: ${messageOf(error)}`);
+    }
+  });
+  return metricsWrites;
 }
+
+let metricsWrites = Promise.resolve();

@@ -11,7 +11,7 @@ import type { Destination } from "../destinations/destination.ts";
 import { messageOf } from "../errors.ts";
 import type { ServiceHistory } from "../state/history.ts";
 import { scheduleOf } from "../daemon/schedule.ts";
-import { collectStates, isOverdue } from "./collect.ts";
+import { collectStates, isOverdue, lastSuccessOf } from "./collect.ts";
 
 export interface DestinationStatus {
   readonly name: string;
@@ -33,6 +33,8 @@ export interface ServiceStatus {
   readonly newest?: Date;
   /** Scheduled, and no backup younger than twice the interval. */
   readonly overdue: boolean;
+  /** Why the service's history could not be read. */
+  readonly problem?: string;
 }
 
 /** The status of each service; destinations are listed in parallel. */
@@ -47,7 +49,13 @@ export async function serviceStatuses(
     const name = state.service.name;
     const onDestinations = await destinationsOf(destinations, config.backup.host, name);
     const times = onDestinations.flatMap((d) => d.newest ? [d.newest.time] : []);
-    const newest = times.length ? new Date(Math.max(...times.map((t) => t.getTime()))) : undefined;
+    // What the destinations hold is the truth; the history only when none could be listed.
+    const listed = onDestinations.some((d) => d.error === undefined);
+    const newest = times.length
+      ? new Date(Math.max(...times.map((t) => t.getTime())))
+      : listed
+      ? undefined
+      : lastSuccessOf(state);
     const schedule = scheduleOf(state.service);
     return {
       service: name,
@@ -59,6 +67,7 @@ export async function serviceStatuses(
       destinations: onDestinations,
       newest,
       overdue: isOverdue(state, now, newest),
+      problem: state.problem,
     };
   }));
 }

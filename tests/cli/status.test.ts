@@ -87,3 +87,59 @@ Deno.test("status: an unreachable destination is shown and a scheduled service w
   assert.equal(app.overdue, true);
   assert.equal(app.interval_seconds, 300);
 });
+
+Deno.test("status: a scheduled service never run is overdue; so is one whose backups are gone, whatever its history says", async () => {
+  await using dir = await tempDir("packrat-status-");
+  await Deno.mkdir(`${dir.path}/data`);
+  const s = await setup(dir.path, {
+    never: { path: `${dir.path}/data`, schedule: "0 2 * * *" },
+    gone: { path: `${dir.path}/data`, schedule: "0 2 * * *" },
+  });
+  // The history remembers a success a minute ago, but no destination holds a backup.
+  const minuteAgo = new Date(Date.now() - 60_000).toISOString();
+  await writeHistory(`${s.dir}/state`, {
+    service: "gone",
+    since: new Date(Date.now() - 10 * DAY_MS).toISOString(),
+    lastSuccess: {
+      id: "20000101T000000.000Z",
+      time: minuteAgo,
+      durationMs: 1,
+      sizes: { local: 1 },
+    },
+    consecutiveFailures: 0,
+  });
+  const result = await s.run(["status", "--json"]);
+  assert.equal(result.code, 1, show(result));
+  const [never, gone] = JSON.parse(result.stdout).services;
+  assert.equal(never.overdue, true, "no history and no backup: it never ran");
+  assert.equal(gone.overdue, true, "the destinations, not the history, say what exists");
+  assert.equal(gone.newest_backup, null);
+});
+
+Deno.test("status: a damaged history is reported and does not hide the other services", async () => {
+  await using dir = await tempDir("packrat-status-");
+  await Deno.mkdir(`${dir.path}/data`);
+  await Deno.writeTextFile(`${dir.path}/data/a.txt`, "a\n");
+  const s = await setup(dir.path, {
+    broken: { path: `${dir.path}/data` },
+    fine: { path: `${dir.path}/data` },
+  });
+  assertOk(await s.run(["backup", "fine"]));
+  await Deno.mkdir(`${s.dir}/state/services`, { recursive: true });
+  await Deno.writeTextFile(`${s.dir}/state/services/broken.json`, "{ torn");
+  const result = await s.run(["status", "--json"]);
+  assert.equal(result.code, 0, show(result));
+  const [broken, fine] = JSON.parse(result.stdout).services;
+  assert.match(broken.history_problem, /broken\.json is damaged; move it away/);
+  assert.equal(fine.history_problem, null);
+  assert.equal(fine.destinations[0].backups, 1);
+
+  // The next backup moves the damaged file aside and starts the history afresh.
+  const backup = await s.run(["backup", "broken"]);
+  assert.equal(backup.code, 0, show(backup));
+  assert.match(backup.stderr, /broken\.json was damaged; moved to .*broken\.json\.damaged/);
+  assert.equal(await Deno.readTextFile(`${s.dir}/state/services/broken.json.damaged`), "{ torn");
+  const after = JSON.parse((await s.run(["status", "--json"])).stdout).services[0];
+  assert.equal(after.history_problem, null);
+  assert.equal(after.last_attempt.outcome, "succeeded");
+});

@@ -52,7 +52,7 @@ Deno.test("daemon --test: a good setup passes; the probes leave no object behind
   assert.deepEqual(await filesUnder(s.dest), []);
 });
 
-Deno.test("daemon --test: lists every problem — unreachable destination, missing container, key file, hook dir", async () => {
+Deno.test("daemon --test: lists every problem — unreachable destination, missing container, key file, hook dir, secret file", async () => {
   dockerHost();
   await using dir = await tempDir("packrat-check-");
   await Deno.mkdir(`${dir.path}/data`);
@@ -65,6 +65,7 @@ Deno.test("daemon --test: lists every problem — unreachable destination, missi
         schedule: "0 2 * * *",
         docker: { container: missing },
         post_backup: { command: "true", working_dir: `${dir.path}/gone` },
+        notify: { webhook: { url_file: `${dir.path}/webhook-url` } },
       },
     },
     {
@@ -81,8 +82,8 @@ Deno.test("daemon --test: lists every problem — unreachable destination, missi
   const result = await s.run(["daemon", "--test"]);
   const seconds = (performance.now() - started) / 1000;
   assert.equal(result.code, 1, show(result));
-  const problems = result.stdout.slice(result.stdout.indexOf("4 problems:"));
-  assert.match(problems, /^4 problems:$/m, show(result));
+  const problems = result.stdout.slice(result.stdout.indexOf("5 problems:"));
+  assert.match(problems, /^5 problems:$/m, show(result));
   assert.match(problems, /- key: .*key.*(not found|does not exist|No such file)/i);
   assert.match(problems, /- destination s3: .*127\.0\.0\.1/);
   assert.match(
@@ -92,6 +93,12 @@ Deno.test("daemon --test: lists every problem — unreachable destination, missi
   assert.match(
     problems,
     new RegExp(`- app: post_backup working_dir: ${dir.path}/gone does not exist`),
+  );
+  assert.match(
+    problems,
+    new RegExp(
+      `- app: services\\.app\\.notify\\.webhook\\.url_file: cannot read ${dir.path}/webhook-url: no such file`,
+    ),
   );
   // The good parts are checked too, not skipped after the first problem.
   assert.match(result.stdout, /^ok +destination local: /m);

@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { assertOk, setup, show, tempDir } from "../helpers.ts";
+import { assertOk, pollUntil, setup, show, tempDir } from "../helpers.ts";
 import { listen, type Received } from "../notify/support.ts";
 import { historyOf, ranDaysAgo, startDaemon, waitForLines } from "./support.ts";
 
@@ -87,7 +87,7 @@ Deno.test("notify: on: always also reports a success, with its id and size per d
   assert.deepEqual(event.sizes, { local: size });
 });
 
-Deno.test("daemon: a failing run is retried after its wait, then given up; each failure is notified, staleness once", async () => {
+Deno.test("daemon: a failing run is retried after its wait, then given up; healthchecks hears every try, the webhook the last and the staleness once", async () => {
   await using dir = await tempDir("packrat-notify-");
   await using listener = listen();
   await Deno.mkdir(`${dir.path}/data`);
@@ -98,7 +98,10 @@ Deno.test("daemon: a failing run is retried after its wait, then given up; each 
         path: `${dir.path}/data`,
         schedule: "0 3 * * *",
         pre_backup: FAILING_HOOK,
-        notify: { webhook: { url: `${listener.url}/hook` } },
+        notify: {
+          webhook: { url: `${listener.url}/hook` },
+          healthchecks: { url: `${listener.url}/hc` },
+        },
       },
     },
     { retry_after: ["1s", "2s"] },
@@ -116,17 +119,30 @@ Deno.test("daemon: a failing run is retried after its wait, then given up; each 
   // Timestamps have whole seconds: the waits are 1 s and 2 s, give or take one.
   assert.ok(tries[1] - tries[0] >= 0 && tries[2] - tries[1] >= 1000, log);
   await waitForLines(daemon, /app: no successful backup since/);
+  await pollUntil("the stale notification", () => at(listener.received, "/hook").length >= 2);
 
+  // The stale check may fire between two tries, so the order of the two is not fixed.
   const events = at(listener.received, "/hook").map((r) => JSON.parse(r.body));
-  await waitForEvents(listener.received, 4);
-  const statuses = at(listener.received, "/hook").map((r) => JSON.parse(r.body).status);
-  assert.deepEqual(statuses.filter((x) => x === "failed").length, 3, statuses.join());
-  assert.deepEqual(statuses.filter((x) => x === "stale").length, 1, statuses.join());
-  assert.ok(events.every((e) => e.service === "app"));
+  const failed = events.filter((e) => e.status === "failed");
+  const stale = events.filter((e) => e.status === "stale");
+  assert.equal(failed.length, 1, "one failure notification: the last try's");
+  assert.equal(stale.length, 1);
+  assert.equal(events.length, 2);
+  assert.match(failed[0].error, /exit 3\): dump failed: disk quota/);
+  assert.match(stale[0].error, /no successful backup since .*scheduled "0 3 \* \* \*"/);
+  const fails = at(listener.received, "/hc/fail").map((r) => r.body);
+  assert.equal(fails.length, 3, "healthchecks hears of every try");
+  assert.match(fails[0], /trying again at \d{4}-/);
+  assert.match(fails[1], /trying again at \d{4}-/);
+  assert.doesNotMatch(fails[2], /trying again/);
+  assert.equal(at(listener.received, "/hc/start").length, 3);
   const history = await historyOf(s, "app");
   assert.equal(history.consecutiveFailures, 3);
   assert.match(history.lastFailure?.error ?? "", /pre_backup/);
-  assert.ok(history.staleNotified);
+  await pollUntil(
+    "staleNotified recorded",
+    async () => !!(await historyOf(s, "app")).staleNotified,
+  );
   daemon.kill("SIGTERM");
   assertOk(await daemon.result);
 });
@@ -146,11 +162,3 @@ Deno.test("daemon: no retry is planned past the next scheduled run", async () =>
   daemon.kill("SIGTERM");
   assertOk(await daemon.result);
 });
-
-async function waitForEvents(received: readonly Received[], count: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (at(received, "/hook").length < count) {
-    if (Date.now() > deadline) throw new Error(`only ${at(received, "/hook").length} events`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -1,20 +1,7 @@
 /** The keys the daemon reads: catch_up, timezone, retry_after and metrics_file. */
 import assert from "node:assert/strict";
-import { parseConfig } from "../../src/config/load.ts";
-import type { Config, ServiceConfig } from "../../src/config/types.ts";
+import { load, service } from "./support.ts";
 import { ConfigError } from "../../src/errors.ts";
-
-const ENV = { home: "/home/ann", hostname: "nas1", tmpdir: "/tmp" };
-
-function load(text: string): Config {
-  return parseConfig(text, "packrat.yaml", ENV);
-}
-
-function service(config: Config, name: string): ServiceConfig {
-  const found = config.services.find((candidate) => candidate.name === name);
-  assert.ok(found, `service ${name} is missing`);
-  return found;
-}
 
 /** Every problem line of the ConfigError that parsing `text` throws. */
 function problems(text: string): string[] {

@@ -1,18 +1,5 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "../../src/config/load.ts";
-import type { Config, ServiceConfig } from "../../src/config/types.ts";
-
-const ENV = { home: "/home/ann", hostname: "nas1", tmpdir: "/var/tmp/" };
-
-function load(text: string): Config {
-  return parseConfig(text, "packrat.yaml", ENV);
-}
-
-function service(config: Config, name: string): ServiceConfig {
-  const found = config.services.find((candidate) => candidate.name === name);
-  assert.ok(found, `service ${name} is missing`);
-  return found;
-}
+import { load, service } from "./support.ts";
 
 Deno.test("retention: a service's own value, else the global default, else none", () => {
   const withDefault = load(`encryption: { key_file: /k }

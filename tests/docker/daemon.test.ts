@@ -18,17 +18,9 @@ import {
   writeRandomFile,
 } from "../helpers.ts";
 import { historyOf, ranDaysAgo, startDaemon, waitForLines } from "../daemon/support.ts";
-import { container, dockerHost } from "./support.ts";
+import { container, dockerHost, stagedBytes } from "./support.ts";
 
 const MB = 1024 * 1024;
-
-async function stagedBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const name of await entries(dir).catch(() => [])) {
-    total += (await Deno.stat(`${dir}/${name}`).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
-}
 
 async function scheduledDockerService(dir: string, data: string, name: string) {
   const s = await setup(dir, {

@@ -19,14 +19,9 @@ import {
   writeRandomFile,
 } from "../helpers.ts";
 import { tmpfs } from "../restore/support.ts";
-import { container, dockerHost } from "./support.ts";
+import { container, dockerHost, stagedBytes } from "./support.ts";
 
 const MB = 1024 * 1024;
-
-async function stagedBytes(dir: string): Promise<number> {
-  const [name] = await entries(dir);
-  return name ? (await Deno.stat(`${dir}/${name}`)).size : 0;
-}
 
 Deno.test("docker: kill -9 while archiving; the next backup of another service starts the container and frees the staging disk", async () => {
   dockerHost();

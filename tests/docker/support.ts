@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { tempDir } from "../helpers.ts";
+import { entries, tempDir } from "../helpers.ts";
 
 export function dockerHost(): string {
   const host = Deno.env.get("DOCKER_HOST");
@@ -89,4 +89,13 @@ export async function container(healthcheck: boolean | string): Promise<TestCont
 export async function ticks(c: TestContainer): Promise<number> {
   const text = await Deno.readTextFile(`${c.data}/ticks`).catch(() => "");
   return text.split("\n").filter(Boolean).length;
+}
+
+/** Bytes in the staging directory so far (a missing directory holds none). */
+export async function stagedBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await entries(dir).catch(() => [])) {
+    total += (await Deno.stat(`${dir}/${name}`).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
 }

@@ -17,6 +17,7 @@ import { registerPrune } from "./prune.ts";
 import { registerRekey } from "./rekey.ts";
 import { registerRestore } from "./restore.ts";
 import { registerStatus } from "./status.ts";
+import { registerSystemdUnit } from "./systemd_unit.ts";
 import { registerVerify } from "./verify.ts";
 
 export const VERSION = "0.1.0";
@@ -49,6 +50,7 @@ export async function main(args: string[]): Promise<number> {
       registerPrune,
       registerStatus,
       registerDaemon,
+      registerSystemdUnit,
       registerDecrypt,
     ]
   ) register(program, cli);

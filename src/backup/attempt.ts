@@ -133,6 +133,7 @@ function endOf(
       ? {
         id: report.id,
         sizes: Object.fromEntries(stored.map((r) => [r.destination, report.size])),
+        entries: report.entries,
       }
       : undefined,
   };

@@ -6,19 +6,22 @@
  */
 import type { Command } from "commander";
 import type { Config } from "../config/types.ts";
-import { listBackups } from "../catalog/catalog.ts";
+import { type BackupRow, listBackups } from "../catalog/catalog.ts";
 import { closeDestinations } from "../destinations/index.ts";
 import { withContainersStopped } from "../docker/stop_start.ts";
-import { UsageError } from "../errors.ts";
+import { PackratError, UsageError } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { pickBackup, sourcesFor } from "../restore/find.ts";
 import { compileIncludes } from "../restore/include.ts";
+import { compareWithTarget, type RestoreChanges } from "../restore/changes.ts";
 import { restoreBackup } from "../restore/restore.ts";
 import { resolveTarget } from "../restore/target.ts";
 import { StateLock } from "../state/lock.ts";
 import { recoverDeadRuns } from "../state/recover.ts";
-import { confirm, selectBackup } from "../ui/prompts.ts";
-import { type Cli, openContext, readKey, serviceNamed } from "./context.ts";
+import { readHistory } from "../state/history.ts";
+import { confirm, requireTerminal, selectBackup, selectService } from "../ui/prompts.ts";
+import { formatAgo, formatLocalTime } from "../ui/time.ts";
+import { type Cli, type Context, openContext, readKey, serviceNamed } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
 import { interruptible } from "./signals.ts";
 
@@ -28,29 +31,40 @@ interface RestoreFlags {
   target?: string;
   include?: string[];
   yes?: boolean;
+  dryRun?: boolean;
 }
 
 export function registerRestore(program: Command, cli: Cli): void {
   program
     .command("restore")
     .description("restore a backup into the service path (or --target)")
-    .argument("<service>", "service to restore")
+    .argument("[service]", "service to restore (asked on a terminal when not given)")
     .option("--backup <id>", "backup id, a unique prefix of one, or 'latest'")
     .option("--from <destination>", "read from this destination (local, s3, synology)")
     .option("--target <dir>", "restore into this directory instead; live data stays untouched")
     .option("--include <glob...>", "restore only matching paths (doublestar globs)")
     .option("--yes", "do not ask before replacing existing data")
-    .action(async (name: string, flags: RestoreFlags) => {
+    .option("--dry-run", "say what the restore would add, replace and remove; change nothing")
+    .action(async (name: string | undefined, flags: RestoreFlags) => {
       keepOnly("write", "net");
-      // Bad patterns are found before anything is asked or downloaded.
+      // Bad patterns are found before anything is asked or downloaded; a script without a
+      // terminal learns at once which flags it needs.
       compileIncludes(flags.include ?? []);
+      if (!Deno.stdin.isTerminal()) {
+        if (!name) throw new UsageError("not running on a terminal: name the service to restore");
+        if (!flags.backup) requireTerminal("--backup ID (or --backup latest)");
+      }
       const ctx = await openContext(cli.global());
       try {
-        const service = serviceNamed(ctx.config, name);
+        const host = ctx.config.backup.host;
+        const service = serviceNamed(ctx.config, name ?? await pickService(ctx, host));
         const target = resolveTarget(flags.target ?? service.path);
         if (!flags.include?.length) refuseOverOwnData(ctx.config, target);
+        const ask = !flags.yes && !flags.dryRun;
+        if (ask && !Deno.stdin.isTerminal() && await holdsData(target)) {
+          requireTerminal("--yes to replace existing data");
+        }
         const master = await readKey(ctx.config);
-        const host = ctx.config.backup.host;
         const { rows, unreachable } = await listBackups(
           ctx.destinations,
           host,
@@ -59,23 +73,40 @@ export function registerRestore(program: Command, cli: Cli): void {
         );
         const row = flags.backup
           ? pickBackup(rows, flags.backup, service.name)
-          : await selectBackup(rows, service.name);
+          : await selectBackup(rows, service.name, {
+            destinations: ctx.destinations.length,
+            entries: await knownEntries(ctx.stateDir, service.name),
+          });
         const sources = sourcesFor(ctx.destinations, row, flags.from, unreachable);
-        if (!flags.yes && await holdsData(target)) {
-          const what = flags.include?.length ? "Matching files in" : "Everything in";
-          const ok = await confirm(
-            `${what} ${target} will be replaced by backup ${row.id} (${
-              formatBytes(row.size)
-            }). Continue?`,
-            "--yes to replace existing data",
-          );
-          if (!ok) throw new UsageError("restore cancelled; nothing was changed");
+        const live = flags.target ? livePathOf(service.path) : target;
+        const inPlace = target === live;
+        const summary = await describeRestore({
+          row,
+          target,
+          include: flags.include ?? [],
+          from: sources[0]?.name,
+          containers: inPlace ? service.docker?.containers ?? [] : [],
+        });
+        if (flags.dryRun) {
+          console.log(summary);
+          const changes = await compareWithTarget({
+            stream: await sources[0].open(host, service.name, row.id),
+            master,
+            source: `${sources[0].name}:${row.id}`,
+            target,
+            include: flags.include ?? [],
+          });
+          console.log(describeChanges(changes));
+          return;
+        }
+        if (ask && Deno.stdin.isTerminal()) {
+          console.log(summary);
+          const ok = await confirm("Restore now?", "--yes to replace existing data");
+          if (!ok) throw new PackratError("restore cancelled; nothing was changed");
         }
         // Into the service's data, the restore is a writer of the service like a backup: it
         // takes the service's lock. Elsewhere it changes no service, but its staging directory
         // is noted under a lock of its own all the same, for the next run to remove if it dies.
-        const live = flags.target ? livePathOf(service.path) : target;
-        const inPlace = target === live;
         const lock = inPlace || (live !== undefined && target.startsWith(`${live}/`))
           ? StateLock.service(ctx.stateDir, service.name, "restore")
           : StateLock.run(ctx.stateDir, "restore");
@@ -151,4 +182,100 @@ function refuseOverOwnData(config: Config, target: string): void {
       );
     }
   }
+}
+
+/** The interactive first step without a service name: each with its newest backup's age. */
+async function pickService(ctx: Context, host: string): Promise<string> {
+  const quiet = { ...ctx.log, warn: () => {} };
+  const choices = await Promise.all(ctx.config.services.map(async (service) => {
+    try {
+      const { rows } = await listBackups(ctx.destinations, host, service.name, quiet);
+      return { name: service.name, newest: rows[0]?.time };
+    } catch {
+      return { name: service.name };
+    }
+  }));
+  return selectService(choices);
+}
+
+/** File counts the history knows (the newest successful backup's). */
+async function knownEntries(stateDir: string, service: string): Promise<Map<string, number>> {
+  try {
+    const { lastSuccess } = await readHistory(stateDir, service);
+    return new Map(
+      lastSuccess?.entries === undefined ? [] : [[lastSuccess.id, lastSuccess.entries]],
+    );
+  } catch {
+    return new Map();
+  }
+}
+
+/** What the restore will do, before it is confirmed: what is replaced, where, how much. */
+async function describeRestore(options: {
+  row: BackupRow;
+  target: string;
+  include: readonly string[];
+  from?: string;
+  containers: readonly string[];
+}): Promise<string> {
+  const { row, target, include, containers } = options;
+  const now = await treeSize(target);
+  const current = now === undefined
+    ? "does not exist yet; it will be created"
+    : now.entries === 0
+    ? "is empty"
+    : `holds ${now.entries.toLocaleString("en-US")} ${now.entries === 1 ? "entry" : "entries"}, ${
+      formatBytes(now.bytes)
+    }`;
+  const what = include.length
+    ? `only paths matching ${include.join(", ")} are replaced; everything else stays`
+    : "everything in it is replaced by the backup";
+  const lines = [
+    `Restore ${row.service} from backup ${row.id} (${formatLocalTime(row.time)}, ${
+      formatAgo(row.time)
+    })`,
+    `  into        ${target} — it ${current}; ${what}`,
+    `  backup      ${formatBytes(row.size)} encrypted, read from ${options.from ?? "?"}${
+      row.destinations.length > 1
+        ? ` (also on ${row.destinations.filter((d) => d !== options.from).join(", ")})`
+        : ""
+    }`,
+  ];
+  if (containers.length) {
+    lines.push(
+      `  containers  ${containers.join(", ")} will be stopped during the restore and started again`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** Entries and bytes under `path`; undefined when it does not exist. */
+async function treeSize(path: string): Promise<{ entries: number; bytes: number } | undefined> {
+  const total = { entries: 0, bytes: 0 };
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(dir)) {
+      total.entries++;
+      const child = `${dir}/${entry.name}`;
+      if (entry.isDirectory) await walk(child);
+      else if (entry.isFile) total.bytes += (await Deno.lstat(child)).size;
+    }
+  };
+  try {
+    await walk(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  return total;
+}
+
+/** `--dry-run`'s report: one line per path, `+` added, `~` replaced, `-` removed. */
+function describeChanges(changes: RestoreChanges): string {
+  const lines = [
+    `Would add ${changes.added.length}, replace ${changes.replaced.length}, remove ${changes.removed.length} (${changes.unchanged} unchanged); nothing was changed.`,
+    ...changes.added.map((p) => `  + ${p}`),
+    ...changes.replaced.map((p) => `  ~ ${p}`),
+    ...changes.removed.map((p) => `  - ${p}`),
+  ];
+  return lines.join("\n");
 }

@@ -35,6 +35,8 @@ export interface Success {
   readonly durationMs: number;
   /** Encrypted bytes stored per destination that holds the backup. */
   readonly sizes: Readonly<Record<string, number>>;
+  /** Files, directories and links in the archive (the restore selector shows it). */
+  readonly entries?: number;
 }
 
 export interface ServiceHistory {

@@ -20,3 +20,39 @@ export function formatAge(ms: number): string {
   const rest = next ? Math.floor((seconds % size) / next[1]) : 0;
   return rest > 0 ? `${text} ${rest}${next[0]}` : text;
 }
+
+/**
+ * How long ago `time` was, in words: `just now`, `5 minutes ago`, `3 hours ago`, `2 days ago`.
+ *
+ * @example
+ * ```ts
+ * formatAgo(new Date(Date.now() - 3 * 3_600_000)); // "3 hours ago"
+ * ```
+ */
+export function formatAgo(time: Date, now = new Date()): string {
+  const seconds = Math.floor((now.getTime() - time.getTime()) / 1000);
+  if (seconds < 60) return seconds < -60 ? "in the future" : "just now";
+  const [unit, size] = AGO_UNITS.find(([, size]) => seconds >= size)!;
+  const count = Math.floor(seconds / size);
+  return `${count} ${unit}${count === 1 ? "" : "s"} ago`;
+}
+
+const AGO_UNITS: readonly [string, number][] = [
+  ["year", 365 * 86_400],
+  ["month", 30 * 86_400],
+  ["week", 7 * 86_400],
+  ["day", 86_400],
+  ["hour", 3_600],
+  ["minute", 60],
+];
+
+/** A time in the machine's zone as people write it: `2026-11-30 14:02`. */
+export function formatLocalTime(time: Date): string {
+  return time.toLocaleString("sv-SE", {
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+}

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { type BackupRow, listBackups } from "../catalog/catalog.ts";
 import { closeDestinations } from "../destinations/index.ts";
 import { formatBytes } from "../io/files.ts";
+import { formatAgo, formatLocalTime } from "../ui/time.ts";
 import { type Cli, openContext, serviceNamed } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
 
@@ -41,27 +42,40 @@ export function registerList(program: Command, cli: Cli): void {
         ));
         return;
       }
-      printTable(rows, services.map((s) => s.name));
+      printTable(rows, services.map((s) => s.name), ctx.destinations.map((d) => d.name));
     });
 }
 
-function printTable(rows: BackupRow[], services: string[]): void {
-  const table = [["SERVICE", "ID", "TIME", "SIZE", "DESTINATIONS"]];
+/**
+ * One row per backup: local time, age, size, a column per destination (✓ holds it, – not), the
+ * id; a backup on one destination only (of several) is marked.
+ */
+function printTable(rows: BackupRow[], services: string[], destinations: string[]): void {
+  const now = new Date();
+  const table = [["SERVICE", "TIME", "AGE", "SIZE", ...destinations, "ID"]];
   for (const r of rows) {
     table.push([
       r.service,
-      r.id,
-      r.time.toLocaleString("sv-SE"),
+      formatLocalTime(r.time),
+      formatAgo(r.time, now),
       formatBytes(r.size),
-      r.destinations.join(","),
+      ...destinations.map((d) => r.destinations.includes(d) ? "✓" : "–"),
+      `${r.id}${r.destinations.length === 1 && destinations.length > 1 ? "  (one copy)" : ""}`,
     ]);
   }
   const empty = services.filter((s) => !rows.some((r) => r.service === s));
   if (rows.length > 0) {
     const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+    // Sizes read best right-aligned.
+    const size = 3;
     for (const row of table) {
-      console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
+      console.log(
+        row.map((cell, i) => i === size ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))
+          .join("  ").trimEnd(),
+      );
     }
   }
-  for (const service of empty) console.log(`${service}: no backups yet`);
+  for (const service of empty) {
+    console.log(`${service}: no backups yet (make one with \`packrat backup ${service}\`)`);
+  }
 }

@@ -194,7 +194,16 @@ Deno.test("list --json reports service, id, ISO time, size and destinations", as
   }
   assert.deepEqual(rows.map((r: { service: string }) => r.service).sort(), ["one", "two"]);
   const table = assertOk(await s.run(["list", "one"])).stdout;
-  assert.match(table, /^SERVICE\s+ID\s+TIME\s+SIZE\s+DESTINATIONS/);
+  assert.match(table, /^SERVICE\s+TIME\s+AGE\s+SIZE\s+local\s+ID$/m);
+  assert.match(
+    table,
+    new RegExp(
+      `^one +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d +just now +\\d+ B +✓ +${
+        rows.find((r: { service: string }) => r.service === "one").id.replaceAll(".", "\\.")
+      }$`,
+      "m",
+    ),
+  );
   assert.doesNotMatch(table, /\btwo\b/);
   const verify = assertOk(await s.run(["verify"]));
   assert.match(verify.stdout, /one: backup .* on local is intact — 2 entries/);

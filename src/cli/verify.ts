@@ -66,7 +66,9 @@ async function verifyService(
   const host = ctx.config.backup.host;
   const { rows, unreachable } = await listBackups(ctx.destinations, host, service.name, ctx.log);
   if (skipEmpty && rows.length === 0) {
-    console.log(`${service.name}: no backups yet`);
+    console.log(
+      `${service.name}: no backups yet (make one with \`packrat backup ${service.name}\`)`,
+    );
     return ExitCode.ok;
   }
   const row = pickBackup(rows, flags.backup, service.name);

@@ -23,6 +23,18 @@ export interface ConfigCandidate {
 
 const SYSTEM_CONFIG = "/etc/packrat/config.yaml";
 
+/** Shown when no config exists: enough to back up one directory to a local disk. */
+const MINIMAL_EXAMPLE = [
+  "  encryption:",
+  "    key_file: ~/.config/packrat/key   # `packrat init` creates it",
+  "  services:",
+  "    documents:",
+  "      path: /home/me/documents",
+  "  backup:",
+  "    local:",
+  "      path: /mnt/usb/backups",
+].join("\n");
+
 // A long list of problems usually has one cause (say, a tab-indented file); the first few do.
 const MAX_PROBLEMS_SHOWN = 20;
 
@@ -132,7 +144,8 @@ export async function findConfigFile(candidates: readonly ConfigCandidate[]): Pr
   const searched = candidates.map((candidate) => `  ${candidate.path} (${candidate.source})`);
   throw new ConfigError(
     `no config file found; looked in:\n${searched.join("\n")}\n` +
-      `create one there, or pass --config PATH (or set PACKRAT_CONFIG)`,
+      `create one there, or pass --config PATH (or set PACKRAT_CONFIG). A minimal one:\n` +
+      MINIMAL_EXAMPLE,
   );
 }
 

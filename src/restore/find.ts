@@ -13,7 +13,11 @@ import type { Logger } from "../ui/log.ts";
  * Picks a backup by id, unique id prefix, or `latest`.
  */
 export function pickBackup(rows: readonly BackupRow[], wanted: string, service: string): BackupRow {
-  if (rows.length === 0) throw new PackratError(`${service} has no backups yet`);
+  if (rows.length === 0) {
+    throw new PackratError(
+      `${service} has no backups yet; make one with \`packrat backup ${service}\``,
+    );
+  }
   if (wanted === "latest") return rows[0];
   const exact = rows.find((r) => r.id === wanted);
   if (exact) return exact;

@@ -96,15 +96,23 @@ Deno.test("no config anywhere lists the places searched and suggests --config", 
       { path: `${dir}/a.yaml`, source: "$XDG_CONFIG_HOME", explicit: false },
       { path: `${dir}/b.yaml`, source: "system-wide", explicit: false },
     ];
-    await assert.rejects(
-      () => findConfigFile(candidates),
-      (error: Error) =>
-        error instanceof ConfigError &&
-        error.message === "no config file found; looked in:\n" +
-            `  ${dir}/a.yaml ($XDG_CONFIG_HOME)\n` +
-            `  ${dir}/b.yaml (system-wide)\n` +
-            "create one there, or pass --config PATH (or set PACKRAT_CONFIG)",
+    const error = await findConfigFile(candidates).then(() => undefined, (e) => e);
+    assert.ok(error instanceof ConfigError);
+    const [where, example] = error.message.split("A minimal one:\n");
+    assert.equal(
+      where,
+      "no config file found; looked in:\n" +
+        `  ${dir}/a.yaml ($XDG_CONFIG_HOME)\n` +
+        `  ${dir}/b.yaml (system-wide)\n` +
+        "create one there, or pass --config PATH (or set PACKRAT_CONFIG). ",
     );
+    // The example it shows is a config that loads.
+    const config = parseConfig(example.replace(/^ {2}/gm, ""), "example.yaml", {
+      home: "/home/me",
+      hostname: "nas1",
+      tmpdir: "/tmp",
+    });
+    assert.deepEqual(config.services.map((x) => x.name), ["documents"]);
   });
 });
 

@@ -4,7 +4,7 @@ import { loadConfig } from "../config/load.ts";
 import { newKey, writeKeyFile } from "../crypto/key.ts";
 import type { Cli } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
-import { readNewPassword } from "../ui/prompts.ts";
+import { readNewPassword } from "../ui/password.ts";
 import { stderrLogger } from "../ui/log.ts";
 
 export function registerInit(program: Command, cli: Cli): void {
@@ -22,7 +22,13 @@ export function registerInit(program: Command, cli: Cli): void {
       const master = await newKey(password);
       await writeKeyFile(keyFile, master, options.force ?? false);
       stderrLogger().info(
-        `wrote key file ${keyFile} (key id ${master.keyId}). Keep your password safe: with it, \`packrat rekey\` can recreate this file.`,
+        [
+          `wrote key file ${keyFile} (key id ${master.keyId})`,
+          "It has mode 0600: only you can read it.",
+          "Without the password or this key file your backups cannot be restored.",
+          "Keep the password safe, e.g. in a password manager: from it, `packrat rekey` re-creates a lost key file.",
+          "A copy of the key file restores too; keep any copy as secret as the password.",
+        ].join("\n"),
       );
     });
 }

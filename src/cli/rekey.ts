@@ -6,11 +6,11 @@
  */
 import type { Command } from "commander";
 import { listBackups } from "../catalog/catalog.ts";
-import { readHeader } from "../crypto/header.ts";
+import { type ArchiveHeader, readHeader } from "../crypto/header.ts";
 import { deriveKey, readKeyFile, writeKeyFile } from "../crypto/key.ts";
 import { closeDestinations } from "../destinations/index.ts";
-import { KeyError, PackratError } from "../errors.ts";
-import { readExistingPassword } from "../ui/prompts.ts";
+import { KeyError, messageOf, PackratError } from "../errors.ts";
+import { readExistingPassword } from "../ui/password.ts";
 import { type Cli, type Context, openContext } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
 
@@ -28,7 +28,7 @@ export function registerRekey(program: Command, cli: Cli): void {
       try {
         const header = flags.archive
           ? await readHeader((await openLocal(flags.archive)).readable, flags.archive)
-          : await newestHeader(ctx);
+          : await newestReadableHeader(ctx);
         const password = await readExistingPassword(flags.passwordFile);
         const master = await deriveKey(password, header.kdf);
         if (master.keyId !== header.keyId) {
@@ -43,7 +43,7 @@ export function registerRekey(program: Command, cli: Cli): void {
           );
         }
         await writeKeyFile(keyFile, master, true);
-        ctx.log.info(`wrote key file ${keyFile} (key id ${master.keyId})`);
+        ctx.log.info(`wrote key file ${keyFile} (key id ${master.keyId}, mode 0600)`);
       } finally {
         await closeDestinations(ctx.destinations);
       }
@@ -58,19 +58,40 @@ async function openLocal(path: string): Promise<Deno.FsFile> {
   }
 }
 
-/** The header of the newest backup of any service, from the first destination holding it. */
-async function newestHeader(ctx: Context) {
+/**
+ * The header of the newest backup, of any service, that can be read: each destination holding
+ * it is tried in turn, then the next newest backup, so an unreachable destination or a damaged
+ * archive does not stop a rekey. Says which archive it used.
+ */
+async function newestReadableHeader(ctx: Context): Promise<ArchiveHeader> {
   const host = ctx.config.backup.host;
-  const rows = (await Promise.all(
-    ctx.config.services.map(async (s) =>
-      (await listBackups(ctx.destinations, host, s.name, ctx.log)).rows
-    ),
-  )).flat().sort((a, b) => a.id < b.id ? 1 : -1);
-  const newest = rows[0];
-  if (!newest) {
-    throw new PackratError("no backups found to take the salt from; pass --archive FILE");
+  // A service no destination can list is skipped: listBackups has already warned about it.
+  const catalogs = await Promise.allSettled(
+    ctx.config.services.map((s) => listBackups(ctx.destinations, host, s.name, ctx.log)),
+  );
+  const rows = catalogs.flatMap((c) => c.status === "fulfilled" ? c.value.rows : [])
+    .sort((a, b) => a.id < b.id ? 1 : -1);
+  let unreadable = 0;
+  for (const row of rows) {
+    for (const destination of ctx.destinations.filter((d) => row.destinations.includes(d.name))) {
+      const source = `${host}/${row.service}/${row.id} on ${destination.name}`;
+      try {
+        const header = await readHeader(
+          await destination.open(host, row.service, row.id),
+          source,
+        );
+        ctx.log.info(`using ${source}`);
+        return header;
+      } catch (error) {
+        unreadable++;
+        ctx.log.warn(`cannot read ${source}: ${messageOf(error)}; trying the next copy`);
+      }
+    }
   }
-  const destination = ctx.destinations.find((d) => newest.destinations.includes(d.name))!;
-  const source = `${destination.name}:${newest.service}/${newest.id}`;
-  return readHeader(await destination.open(host, newest.service, newest.id), source);
+  const searched = `host ${host} on ${ctx.destinations.map((d) => d.name).join(", ")}`;
+  throw new PackratError(
+    unreadable > 0
+      ? `none of the ${unreadable} backup copies of ${searched} could be read (see the warnings above); pass --archive FILE`
+      : `no backups of ${searched} to take the salt from; pass --archive FILE`,
+  );
 }

@@ -6,6 +6,7 @@
  */
 import * as clack from "@clack/prompts";
 import { InterruptedError, KeyError, UsageError } from "../errors.ts";
+import { requireTerminal } from "./prompts.ts";
 
 /** How many times `readNewPassword` asks before two differing entries become an error. */
 const NEW_PASSWORD_TRIES = 3;
@@ -32,7 +33,7 @@ export async function readPasswordFile(path: string): Promise<string> {
  */
 export async function readNewPassword(file?: string): Promise<string> {
   if (file) return readPasswordFile(file);
-  requireTerminal();
+  requireTerminal("--password-file FILE");
   for (let attempt = 1;; attempt++) {
     const first = await ask("New password for your backups");
     const weakness = passwordWeakness(first);
@@ -55,7 +56,7 @@ export async function readNewPassword(file?: string): Promise<string> {
 /** An existing password: from `file`, or typed once on a terminal. */
 export async function readExistingPassword(file?: string): Promise<string> {
   if (file) return readPasswordFile(file);
-  requireTerminal();
+  requireTerminal("--password-file FILE");
   return await ask("Password of your backups");
 }
 
@@ -85,10 +86,4 @@ async function ask(message: string): Promise<string> {
   });
   if (clack.isCancel(answer)) throw new InterruptedError("SIGINT", "nothing was written");
   return answer;
-}
-
-function requireTerminal(): void {
-  if (!Deno.stdin.isTerminal()) {
-    throw new UsageError("not running on a terminal: pass --password-file FILE");
-  }
 }

@@ -38,7 +38,12 @@ export interface PackProgress {
   entries: number;
   bytesIn: number;
   bytesOut: number;
+  /** The entry being archived (progress reports only). */
+  path?: string;
 }
+
+/** How often progress is reported at most: often enough to look alive, rare enough to cost nothing. */
+const PROGRESS_MS = 200;
 
 export interface PackResult extends PackProgress {
   warnings: number;
@@ -65,16 +70,27 @@ export async function packArchive(options: PackOptions): Promise<PackResult> {
       (frame) => encryptor.write(frame),
     );
     const progress: PackProgress = { entries: 0, bytesIn: 0, bytesOut: 0 };
+    const onProgress = options.onProgress;
+    let reported = 0;
+    const report = onProgress && ((path: string, bytesIn: number) => {
+      const now = performance.now();
+      if (now - reported < PROGRESS_MS) return;
+      reported = now;
+      progress.path = path;
+      progress.bytesIn = bytesIn;
+      progress.bytesOut = encryptor.bytesWritten;
+      onProgress(progress);
+    });
     const hardLinks = new Map<string, string>();
     const isExcluded = compileGlobs(options.exclude);
     for (const entry of walkTree(options.root, isExcluded, warn, options.skip)) {
       options.signal?.throwIfAborted();
-      if (await writeEntry(tar, entry, hardLinks, warn, options.signal)) progress.entries++;
-      if (options.onProgress && (progress.entries & 255) === 0) {
-        progress.bytesIn = tar.bytesIn;
-        progress.bytesOut = encryptor.bytesWritten;
-        options.onProgress(progress);
+      // A big file reports as its segments go by; small ones every 64 files at most.
+      const onSegment = report && ((bytesIn: number) => report(entry.path, bytesIn));
+      if (await writeEntry(tar, entry, hardLinks, warn, options.signal, onSegment)) {
+        progress.entries++;
       }
+      if (report && (progress.entries & 63) === 0) report(entry.path, tar.bytesIn);
     }
     await tar.write(END_OF_ARCHIVE);
     await tar.close();
@@ -96,6 +112,7 @@ async function writeEntry(
   hardLinks: Map<string, string>,
   warn: (message: string) => void,
   signal?: AbortSignal,
+  onSegment?: (bytesIn: number) => void,
 ): Promise<boolean> {
   const base = {
     path,
@@ -149,7 +166,7 @@ async function writeEntry(
   }
   try {
     await tar.write(encodeEntryHeader(entry));
-    let done = await tar.readFrom(file, info.size, signal);
+    let done = await tar.readFrom(file, info.size, signal, onSegment);
     if (done < info.size) {
       // The header already promised `size` bytes: keep the archive well-formed.
       warn(`${absolute} shrank while it was read; the missing end is stored as zeros`);

@@ -50,7 +50,12 @@ export class CompressingWriter {
    * Reads up to `length` bytes from `file` straight into the segment buffers, without an
    * intermediate copy. Returns how many bytes were read (fewer at end of file).
    */
-  async readFrom(file: Deno.FsFile, length: number, signal?: AbortSignal): Promise<number> {
+  async readFrom(
+    file: Deno.FsFile,
+    length: number,
+    signal?: AbortSignal,
+    onSegment?: (bytesIn: number) => void,
+  ): Promise<number> {
     let done = 0;
     while (done < length) {
       // A file of many gigabytes must not keep an interrupted run (and its containers) waiting.
@@ -60,7 +65,10 @@ export class CompressingWriter {
       if (n === null || n === 0) break;
       this.#filled += n;
       done += n;
-      if (this.#filled === SEGMENT_SIZE) await this.#dispatch();
+      if (this.#filled === SEGMENT_SIZE) {
+        await this.#dispatch();
+        onSegment?.(this.bytesIn + done);
+      }
     }
     this.bytesIn += done;
     return done;

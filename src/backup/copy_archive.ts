@@ -30,12 +30,22 @@ export function copyArchive(options: {
   retention: RetentionPolicy;
   log: Logger;
   signal?: AbortSignal;
+  /** Bytes stored so far on each destination. */
+  onProgress?: (destination: string, sent: number) => void;
 }): Promise<DestinationResult[]> {
   const { host, service, id, log } = options;
   return Promise.all(options.destinations.map(async (destination) => {
     const started = performance.now();
     try {
-      await destination.put(host, service, id, options.path, options.size, options.signal);
+      await destination.put(
+        host,
+        service,
+        id,
+        options.path,
+        options.size,
+        options.signal,
+        options.onProgress && ((sent) => options.onProgress!(destination.name, sent)),
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log.error(`${service}: upload failed: ${message}`);

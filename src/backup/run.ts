@@ -29,6 +29,13 @@ export interface RunContext {
   /** The state directory: per-service locks and run records, shared by the CLI and the daemon. */
   readonly stateDir: string;
   readonly onProgress?: (service: string, progress: PackProgress) => void;
+  /** Bytes of the archive (`size` in all) stored so far on `destination`. */
+  readonly onUploadProgress?: (
+    service: string,
+    destination: string,
+    sent: number,
+    size: number,
+  ) => void;
   /** Aborted on SIGINT/SIGTERM: the run stops, cleans up and throws. */
   readonly signal?: AbortSignal;
   /** Called once the run holds the service's lock, before anything else happens. */
@@ -190,6 +197,9 @@ async function archiveAndCopy(
       retention: service.retention,
       log,
       signal: ctx.signal,
+      onProgress: ctx.onUploadProgress &&
+        ((destination, sent) =>
+          ctx.onUploadProgress!(service.name, destination, sent, staged.size)),
     });
     // A destination that failed may hold a partial upload: the next run removes it.
     if (results.every((r) => r.ok)) lock.remove("uploads", id);

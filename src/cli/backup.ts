@@ -5,7 +5,7 @@ import type { BackupReport } from "../backup/run.ts";
 import { closeDestinations } from "../destinations/index.ts";
 import { ExitCode, exitCodeOf } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
-import { clearProgressLine, showProgress } from "../ui/log.ts";
+import { backupProgress, progressBoard } from "../ui/progress.ts";
 import { type Cli, openContext, readKey, selectServices } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
 import { interruptible } from "./signals.ts";
@@ -22,31 +22,23 @@ export function registerBackup(program: Command, cli: Cli): void {
       const services = selectServices(ctx.config, names, options.all ?? false);
       const master = await readKey(ctx.config);
       const outcomes: number[] = [];
+      const quiet = cli.global().quiet ?? false;
       await interruptible(async (signal) => {
         try {
           for (const service of services) {
             signal.throwIfAborted();
+            const board = progressBoard(quiet ? undefined : ctx.log);
             try {
               const report = await attemptBackup(
-                {
-                  ...ctx,
-                  master,
-                  signal,
-                  onProgress: cli.global().quiet ? undefined : (name, p) =>
-                    showProgress(
-                      `${name}: ${p.entries} entries, ${formatBytes(p.bytesIn)} read, ${
-                        formatBytes(p.bytesOut)
-                      } written`,
-                    ),
-                },
+                { ...ctx, master, signal, ...backupProgress(board) },
                 service,
                 { trigger: "manual" },
               );
-              clearProgressLine();
+              board.done();
               printReport(report);
               outcomes.push(outcomeOf(report));
             } catch (error) {
-              clearProgressLine();
+              board.done();
               if (services.length === 1 || signal.aborted) throw error;
               ctx.log.error(`${service.name}: ${(error as Error).message}`);
               outcomes.push(exitCodeOf(error));

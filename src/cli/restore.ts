@@ -20,6 +20,7 @@ import { StateLock } from "../state/lock.ts";
 import { recoverDeadRuns } from "../state/recover.ts";
 import { readHistory } from "../state/history.ts";
 import { confirm, requireTerminal, selectBackup, selectService } from "../ui/prompts.ts";
+import { progressBoard, transferLine } from "../ui/progress.ts";
 import { formatAgo, formatLocalTime } from "../ui/time.ts";
 import { type Cli, type Context, openContext, readKey, serviceNamed } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
@@ -112,8 +113,14 @@ export function registerRestore(program: Command, cli: Cli): void {
           : StateLock.run(ctx.stateDir, "restore");
         try {
           await recoverDeadRuns(ctx, lock);
+          const board = progressBoard(cli.global().quiet ? undefined : ctx.log);
+          const started = performance.now();
           const restore = (signal: AbortSignal) =>
             restoreBackup({
+              onProgress: (read) =>
+                board.update([
+                  `${service.name}: restoring ${row.id}  ${transferLine(read, row.size, started)}`,
+                ]),
               sources,
               host,
               row,
@@ -134,7 +141,7 @@ export function registerRestore(program: Command, cli: Cli): void {
                 () => restore(signal),
               )
               : restore(signal).then((value) => ({ value, restartError: undefined }))
-          );
+          ).finally(() => board.done());
           console.log(
             `${service.name}: restored ${row.id} from ${report.from} into ${report.target} — ${report.files} files, ${report.dirs} directories, ${report.links} links, ${
               formatBytes(report.bytes)

@@ -13,6 +13,7 @@ import { ExitCode, exitCodeOf, messageOf } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { pickBackup, sourcesFor } from "../restore/find.ts";
 import { verifyCopies } from "../restore/verify.ts";
+import { progressBoard, transferLine } from "../ui/progress.ts";
 import { type Cli, type Context, openContext, readKey, serviceNamed } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
 
@@ -41,7 +42,13 @@ export function registerVerify(program: Command, cli: Cli): void {
       try {
         for (const service of services) {
           try {
-            worst = Math.max(worst, await verifyService(ctx, service, master, flags, !name));
+            worst = Math.max(
+              worst,
+              await verifyService(ctx, service, master, flags, {
+                skipEmpty: !name,
+                quiet: cli.global().quiet ?? false,
+              }),
+            );
           } catch (error) {
             if (services.length === 1) throw error;
             ctx.log.error(`${service.name}: ${messageOf(error)}`);
@@ -61,7 +68,7 @@ async function verifyService(
   service: ServiceConfig,
   master: MasterKey,
   flags: VerifyFlags,
-  skipEmpty: boolean,
+  { skipEmpty, quiet }: { skipEmpty: boolean; quiet: boolean },
 ): Promise<number> {
   const host = ctx.config.backup.host;
   const { rows, unreachable } = await listBackups(ctx.destinations, host, service.name, ctx.log);
@@ -72,13 +79,28 @@ async function verifyService(
     return ExitCode.ok;
   }
   const row = pickBackup(rows, flags.backup, service.name);
-  const verdicts = await verifyCopies({
-    sources: sourcesFor(ctx.destinations, row, flags.from, unreachable),
-    host,
-    row,
-    master,
-    all: flags.allCopies ?? false,
-  });
+  const board = progressBoard(quiet ? undefined : ctx.log);
+  const started = new Map<string, number>();
+  let verdicts;
+  try {
+    verdicts = await verifyCopies({
+      sources: sourcesFor(ctx.destinations, row, flags.from, unreachable),
+      host,
+      row,
+      master,
+      all: flags.allCopies ?? false,
+      onProgress: (destination, read) => {
+        if (!started.has(destination)) started.set(destination, performance.now());
+        board.update([
+          `${service.name}: verifying ${row.id} on ${destination}  ${
+            transferLine(read, row.size, started.get(destination)!)
+          }`,
+        ]);
+      },
+    });
+  } finally {
+    board.done();
+  }
   const copy = (destination: string) => `${service.name}: backup ${row.id} on ${destination}`;
   for (const verdict of verdicts) {
     if (verdict.status === "intact") {

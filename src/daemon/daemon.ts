@@ -29,6 +29,7 @@ import { StateLock } from "../state/lock.ts";
 import { recoverDeadRuns } from "../state/recover.ts";
 import { collectStates, isOverdue, lastSuccessOf, refreshMetrics } from "../status/collect.ts";
 import type { Logger } from "../ui/log.ts";
+import { backupProgress, progressBoard } from "../ui/progress.ts";
 import { formatLocal, type Schedule, scheduleOf } from "./schedule.ts";
 
 /** Longest sleep between two looks at the clock: it may jump (suspend, NTP, a manual change). */
@@ -253,8 +254,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     let destinations: Destination[] = [];
     try {
       destinations = await openDestinations(setup.config, (m) => log.warn(m));
+      // Several runs may share the terminal: plain lines, at most one every 30 s per run.
+      const progress = backupProgress(progressBoard(log, { plain: true }));
       const report = await attemptBackup(
-        { ...setup, destinations, log, signal: stop.signal },
+        { ...setup, destinations, log, signal: stop.signal, ...progress },
         service,
         { trigger: due.trigger, retry: () => planRetry(setup, timings, due, new Date(), log) },
       );

@@ -27,7 +27,8 @@ export interface Destination {
   list(host: string, service: string): Promise<StoredArchive[]>;
   /**
    * Stores the file at `sourcePath` (`size` bytes) as archive `id`. When `signal` aborts, the
-   * upload stops and leaves nothing behind.
+   * upload stops and leaves nothing behind. `onProgress` hears how many bytes are stored so
+   * far, now and then (a retry starts again from 0).
    */
   put(
     host: string,
@@ -36,6 +37,7 @@ export interface Destination {
     sourcePath: string,
     size: number,
     signal?: AbortSignal,
+    onProgress?: (sent: number) => void,
   ): Promise<void>;
   /** The archive's bytes. */
   open(host: string, service: string, id: string): Promise<ReadableStream<Uint8Array>>;

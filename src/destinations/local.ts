@@ -83,6 +83,7 @@ export class LocalDestination implements Destination {
     sourcePath: string,
     size: number,
     signal?: AbortSignal,
+    onProgress?: (sent: number) => void,
   ): Promise<void> {
     signal?.throwIfAborted();
     await this.#checkRoot();
@@ -94,11 +95,12 @@ export class LocalDestination implements Destination {
       try {
         await Deno.link(sourcePath, temp);
       } catch {
-        await copyFile(sourcePath, temp);
+        await copyFile(sourcePath, temp, onProgress);
       }
       signal?.throwIfAborted();
       const stored = (await Deno.stat(temp)).size;
       if (stored !== size) throw new Error(`wrote ${stored} bytes, expected ${size}`);
+      onProgress?.(stored);
       // link() fails if the name is taken, where rename() would replace an archive.
       await Deno.link(temp, final);
       await Deno.remove(temp);
@@ -168,14 +170,21 @@ export class LocalDestination implements Destination {
  * Copies with plain reads and writes: a stream pipe closes the target itself when a write fails,
  * and closing it again would replace the real error (e.g. ENOSPC) with "Bad resource ID".
  */
-async function copyFile(from: string, to: string): Promise<void> {
+async function copyFile(
+  from: string,
+  to: string,
+  onProgress?: (sent: number) => void,
+): Promise<void> {
   using source = await Deno.open(from);
   using target = await Deno.open(to, { write: true, createNew: true, mode: 0o600 });
   const buffer = new Uint8Array(1024 * 1024);
+  let sent = 0;
   for (;;) {
     const n = await source.read(buffer);
     if (n === null) break;
     for (let offset = 0; offset < n;) offset += await target.write(buffer.subarray(offset, n));
+    sent += n;
+    onProgress?.(sent);
   }
   await target.sync();
 }

@@ -40,10 +40,10 @@ export function withRetries(
   return {
     name: destination.name,
     list: (host, service) => retrying("the listing", () => destination.list(host, service)),
-    put: (host, service, id, path, size, signal) =>
+    put: (host, service, id, path, size, signal, onProgress) =>
       retrying(
         "the upload",
-        () => destination.put(host, service, id, path, size, signal),
+        () => destination.put(host, service, id, path, size, signal, onProgress),
         signal,
       ),
     open: (host, service, id) =>

@@ -128,6 +128,7 @@ export class S3Destination implements Destination {
     sourcePath: string,
     size: number,
     signal?: AbortSignal,
+    onProgress?: (sent: number) => void,
   ): Promise<void> {
     const client = await this.#connect();
     // An abort that came while connecting: the listener below would never hear it.
@@ -146,6 +147,7 @@ export class S3Destination implements Destination {
       // On failure lib-storage aborts the multipart upload, so no parts linger.
       leavePartsOnError: false,
     });
+    if (onProgress) upload.on("httpUploadProgress", (p) => p.loaded && onProgress(p.loaded));
     const abort = () => void upload.abort().catch(() => {});
     signal?.addEventListener("abort", abort, { once: true });
     try {

@@ -241,6 +241,7 @@ export class SftpDestination implements Destination {
     sourcePath: string,
     size: number,
     signal?: AbortSignal,
+    onProgress?: (sent: number) => void,
   ): Promise<void> {
     const session = await this.#connect();
     // An abort that came while connecting: the listener below would never hear it.
@@ -252,7 +253,10 @@ export class SftpDestination implements Destination {
     const abort = () => session.client.end();
     signal?.addEventListener("abort", abort, { once: true });
     try {
-      await Promise.race([lost, this.#store(sftp, dir, sourcePath, temp, final, size)]);
+      await Promise.race([
+        lost,
+        this.#store(sftp, dir, sourcePath, temp, final, size, onProgress),
+      ]);
     } catch (error) {
       await Promise.race([lost, call<void>((cb) => sftp.unlink(temp, cb))]).catch(() => {});
       throw this.#fail(`cannot upload ${final}`, signal?.aborted ? signal.reason : error);
@@ -268,11 +272,18 @@ export class SftpDestination implements Destination {
     temp: string,
     final: string,
     size: number,
+    onProgress?: (sent: number) => void,
   ): Promise<void> {
     await mkdirs(sftp, dir);
+    const step = onProgress && ((sent: number) => onProgress(sent));
     await call<void>((cb) =>
       // `mode` is set on the open file before the first byte is written.
-      sftp.fastPut(sourcePath, temp, { concurrency: 64, chunkSize: 32 * 1024, mode: 0o600 }, cb)
+      sftp.fastPut(
+        sourcePath,
+        temp,
+        { concurrency: 64, chunkSize: 32 * 1024, mode: 0o600, step },
+        cb,
+      )
     );
     const stored = await call<Stats>((cb) => sftp.stat(temp, cb));
     if (stored.size !== size) throw new Error(`stored ${stored.size} bytes, expected ${size}`);

@@ -25,7 +25,13 @@ export interface SFTPWrapper {
   fastPut(
     localPath: string,
     remotePath: string,
-    options: { concurrency?: number; chunkSize?: number; mode?: number },
+    options: {
+      concurrency?: number;
+      chunkSize?: number;
+      mode?: number;
+      /** Called as chunks are acknowledged: bytes transferred so far, this chunk, the total. */
+      step?: (transferred: number, chunk: number, total: number) => void;
+    },
     cb: Callback,
   ): void;
   createReadStream(path: string, options?: { highWaterMark?: number }): Readable;

@@ -66,3 +66,21 @@ export async function syncDirectory(dir: string): Promise<void> {
     // Only its durability across a power loss is less certain.
   }
 }
+
+/** `stream`, telling `onBytes` how many bytes have passed so far, chunk by chunk. */
+export function counted(
+  stream: ReadableStream<Uint8Array>,
+  onBytes: ((total: number) => void) | undefined,
+): ReadableStream<Uint8Array> {
+  if (!onBytes) return stream;
+  let total = 0;
+  return stream.pipeThrough(
+    new TransformStream({
+      transform(chunk, controller) {
+        total += chunk.length;
+        onBytes(total);
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+}

@@ -17,6 +17,7 @@ import type { BackupRow } from "../catalog/catalog.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
 import { messageOf, PackratError } from "../errors.ts";
+import { counted } from "../io/files.ts";
 import { lstatOrNone, removeTree } from "../io/tree.ts";
 import type { Journal } from "../state/lock.ts";
 import type { Logger } from "../ui/log.ts";
@@ -40,6 +41,8 @@ export interface RestoreOptions {
   readonly journal: Journal;
   /** Aborts the restore until the swap starts; from then on it finishes. */
   readonly signal?: AbortSignal;
+  /** Bytes of the archive read so far (of `row.size`), from the copy being read. */
+  readonly onProgress?: (read: number) => void;
 }
 
 export interface RestoreReport extends ExtractStats {
@@ -122,7 +125,7 @@ function extract(
         warn: (message) => log.warn(message),
         signal: options.signal,
       });
-      await unpackArchive(stream, options.master, source, extractor);
+      await unpackArchive(counted(stream, options.onProgress), options.master, source, extractor);
       extractor.finish();
       return { extractor, from: destination.name };
     },

@@ -6,6 +6,7 @@
  * @module
  */
 import { unpackArchive } from "../archive/unpack.ts";
+import { counted } from "../io/files.ts";
 import type { BackupRow } from "../catalog/catalog.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
@@ -28,6 +29,8 @@ export async function verifyCopies(options: {
   row: BackupRow;
   master: MasterKey;
   all: boolean;
+  /** Bytes of the copy being read so far (of `row.size`). */
+  onProgress?: (destination: string, read: number) => void;
 }): Promise<CopyVerdict[]> {
   const verdicts: CopyVerdict[] = [];
   for (const destination of options.sources) {
@@ -40,12 +43,21 @@ export async function verifyCopies(options: {
 
 async function verifyCopy(
   destination: Destination,
-  options: { host: string; row: BackupRow; master: MasterKey },
+  options: {
+    host: string;
+    row: BackupRow;
+    master: MasterKey;
+    onProgress?: (destination: string, read: number) => void;
+  },
 ): Promise<CopyVerdict> {
   const { row } = options;
   const source = `${destination.name}:${row.id}`;
   try {
-    const stream = await destination.open(options.host, row.service, row.id);
+    const onProgress = options.onProgress;
+    const stream = counted(
+      await destination.open(options.host, row.service, row.id),
+      onProgress && ((read) => onProgress(destination.name, read)),
+    );
     const guard = new PathGuard(source);
     const result = await unpackArchive(stream, options.master, source, {
       entry(entry) {

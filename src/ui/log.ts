@@ -69,10 +69,16 @@ function now(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, "Z");
 }
 
-let progressShown = false;
+/** Lines of the progress block now on the screen. */
+let progressShown = 0;
 
-/** Draws a one-line progress display on a terminal (nothing otherwise). */
-export function showProgress(text: string): void {
+/**
+ * Draws a progress block on a terminal (nothing otherwise), in place of the one before: the
+ * cursor goes back up over it and the new lines overwrite it, so the terminal's scrollback
+ * keeps only the log lines. Lines are cut to the terminal's width (a wrapped line would throw
+ * the count off).
+ */
+export function showProgress(lines: string | readonly string[]): void {
   if (!Deno.stderr.isTerminal()) return;
   let width = 80;
   try {
@@ -80,13 +86,20 @@ export function showProgress(text: string): void {
   } catch {
     // No size available: keep the default.
   }
-  Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${text.slice(0, width - 1)}`));
-  progressShown = true;
+  const block = (typeof lines === "string" ? [lines] : lines).map((l) => l.slice(0, width - 1));
+  Deno.stderr.writeSync(encoder.encode(`${eraseBlock()}${block.join("\n")}`));
+  progressShown = block.length;
 }
 
-/** Removes the progress line, if one is drawn. */
+/** Removes the progress block, if one is drawn. */
 export function clearProgressLine(): void {
-  if (!progressShown) return;
-  Deno.stderr.writeSync(encoder.encode("\r\x1b[K"));
-  progressShown = false;
+  if (progressShown === 0) return;
+  Deno.stderr.writeSync(encoder.encode(eraseBlock()));
+  progressShown = 0;
+}
+
+/** Back to the first line of the block, and clear from there down. */
+function eraseBlock(): string {
+  const up = progressShown > 1 ? `\x1b[${progressShown - 1}A` : "";
+  return `\r${up}\x1b[J`;
 }

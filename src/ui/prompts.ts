@@ -5,46 +5,9 @@
  */
 import * as clack from "@clack/prompts";
 import type { BackupRow } from "../catalog/catalog.ts";
-import { InterruptedError, KeyError, PackratError, UsageError } from "../errors.ts";
+import { InterruptedError, PackratError, UsageError } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { formatAgo, formatLocalTime } from "./time.ts";
-
-/** Reads a password file, stripping one trailing newline. */
-export async function readPasswordFile(path: string): Promise<string> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new KeyError(`cannot read password file ${path}: ${(error as Error).message}`);
-  }
-  const password = text.replace(/\r?\n$/, "");
-  if (password === "") throw new KeyError(`password file ${path} is empty`);
-  return password;
-}
-
-/** A new password: from `file`, or typed twice on a terminal. */
-export async function readNewPassword(file?: string): Promise<string> {
-  if (file) return readPasswordFile(file);
-  requireTerminal("--password-file FILE");
-  const first = await clack.password({
-    message: "New password for your backups",
-    validate: (v) => (v && v.length >= 8 ? undefined : "use at least 8 characters"),
-  });
-  if (clack.isCancel(first)) throw new UsageError("cancelled");
-  const second = await clack.password({ message: "Repeat the password" });
-  if (clack.isCancel(second)) throw new UsageError("cancelled");
-  if (first !== second) throw new KeyError("the passwords do not match; nothing was written");
-  return first;
-}
-
-/** An existing password: from `file`, or typed once on a terminal. */
-export async function readExistingPassword(file?: string): Promise<string> {
-  if (file) return readPasswordFile(file);
-  requireTerminal("--password-file FILE");
-  const password = await clack.password({ message: "Password of your backups" });
-  if (clack.isCancel(password) || !password) throw new UsageError("cancelled");
-  return password;
-}
 
 /** Asks a yes/no question on a terminal (default No); without one, `flag` must be given. */
 export async function confirm(message: string, flag: string): Promise<boolean> {

@@ -25,22 +25,6 @@ Deno.test("init asks for the password twice on a terminal and writes a 0600 key 
   assert.ok(!(await Deno.readTextFile(keyFile)).includes("terminal password"));
 });
 
-Deno.test("init on a terminal: mismatched passwords write nothing", async () => {
-  await using dir = await tempDir();
-  const keyFile = `${dir.path}/key`;
-  await using term = await Terminal.start(`${ROOT}/scripts/packrat init --key-file ${keyFile}`);
-  await term.waitFor(/New password/);
-  await term.type("first password");
-  await term.keys("Enter");
-  await term.waitFor(/Repeat the password/);
-  await term.type("second password");
-  await term.keys("Enter");
-  const screen = await term.waitFor(/\[exit \d+\]/);
-  assert.match(screen, /do not match/);
-  assert.match(screen, /\[exit 4\]/);
-  await assert.rejects(Deno.stat(keyFile), Deno.errors.NotFound);
-});
-
 Deno.test("init refuses to overwrite without --force, and refuses a too-open key file", async () => {
   await using dir = await tempDir();
   const pw = `${dir.path}/pw`;

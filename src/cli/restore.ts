@@ -230,18 +230,19 @@ async function describeRestore(options: {
   const current = now === undefined
     ? "does not exist yet; it will be created"
     : now.entries === 0
-    ? "is empty"
-    : `holds ${now.entries.toLocaleString("en-US")} ${now.entries === 1 ? "entry" : "entries"}, ${
+    ? "empty now"
+    : `now ${now.entries.toLocaleString("en-US")} ${now.entries === 1 ? "entry" : "entries"}, ${
       formatBytes(now.bytes)
     }`;
   const what = include.length
-    ? `only paths matching ${include.join(", ")} are replaced; everything else stays`
-    : "everything in it is replaced by the backup";
+    ? `only paths matching ${include.join(", ")}; everything else stays`
+    : "everything in it";
   const lines = [
     `Restore ${row.service} from backup ${row.id} (${formatLocalTime(row.time)}, ${
       formatAgo(row.time)
     })`,
-    `  into        ${target} — it ${current}; ${what}`,
+    `  into        ${target} (${current})`,
+    `  replaces    ${what}`,
     `  backup      ${formatBytes(row.size)} encrypted, read from ${options.from ?? "?"}${
       row.destinations.length > 1
         ? ` (also on ${row.destinations.filter((d) => d !== options.from).join(", ")})`

@@ -72,10 +72,14 @@ export async function selectBackup(
   const now = new Date();
   const ages = rows.map((row) => formatAgo(row.time, now));
   const ageWidth = Math.max(...ages.map((a) => a.length));
+  const counts = rows.map((row) => {
+    const entries = options.entries?.get(row.id);
+    return entries === undefined ? "" : `${entries.toLocaleString("en-US")} entries`;
+  });
+  const countWidth = Math.max(...counts.map((c) => c.length));
   const choice = await clack.select({
     message: `Restore which backup of ${service}? (newest first)`,
     options: rows.map((row, i) => {
-      const files = options.entries?.get(row.id);
       const where = row.destinations.length === 1 && options.destinations > 1
         ? `only on ${row.destinations[0]}`
         : row.destinations.join(", ");
@@ -83,9 +87,7 @@ export async function selectBackup(
         value: row.id,
         label: `${formatLocalTime(row.time)}  ${ages[i].padEnd(ageWidth)}  ${
           formatBytes(row.size).padStart(9)
-        }${
-          files === undefined ? "" : `  ${files.toLocaleString("en-US")} entries`
-        }  ${where}  ${row.id}`,
+        }${countWidth ? `  ${counts[i].padEnd(countWidth)}` : ""}  ${where}  ${row.id}`,
       };
     }),
   });

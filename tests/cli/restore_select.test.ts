@@ -47,7 +47,8 @@ Deno.test("restore walkthrough: no service → pick it; Down, Enter, summary, Ye
 
   const summary = await term.waitFor(/Restore now\?/);
   assert.match(summary, new RegExp(`Restore svc from backup ${escaped(ids[1])}`));
-  assert.match(summary, new RegExp(`into +${data} — it holds 1 entry, 4 B; everything in it`));
+  assert.match(summary, new RegExp(`into +${data} \\(now 1 entry, 4 B\\)`));
+  assert.match(summary, /replaces +everything in it/);
   assert.match(summary, /read from local/);
   assert.equal(await Deno.readTextFile(`${data}/version.txt`), "live", "nothing before the answer");
   await term.keys("Left");

@@ -8,6 +8,7 @@ import { Command, CommanderError } from "commander";
 import { ExitCode, exitCodeOf, PackratError } from "../errors.ts";
 import { clearProgressLine, stderrLogger } from "../ui/log.ts";
 import { registerBackup } from "./backup.ts";
+import { registerCompletions } from "./completions.ts";
 import type { Cli, GlobalOptions } from "./context.ts";
 import { registerDaemon } from "./daemon.ts";
 import { registerDecrypt } from "./decrypt.ts";
@@ -52,6 +53,7 @@ export async function main(args: string[]): Promise<number> {
       registerDaemon,
       registerSystemdUnit,
       registerDecrypt,
+      registerCompletions,
     ]
   ) register(program, cli);
   program.commands.forEach((c) => c.exitOverride());

@@ -25,9 +25,10 @@ export interface ProgressBoard {
  */
 export function progressBoard(
   log: Logger | undefined,
-  options: { plain?: boolean } = {},
+  options: { plain?: boolean; plainEveryMs?: number } = {},
 ): ProgressBoard {
   const terminal = !options.plain && Deno.stderr.isTerminal();
+  const plainEveryMs = options.plainEveryMs ?? PLAIN_EVERY_MS;
   let last = terminal ? 0 : performance.now();
   return {
     update(lines) {
@@ -36,7 +37,7 @@ export function progressBoard(
         if (now - last < REDRAW_MS) return;
         last = now;
         showProgress(lines);
-      } else if (log && now - last >= PLAIN_EVERY_MS) {
+      } else if (log && now - last >= plainEveryMs) {
         last = now;
         log.info(lines.map((l) => l.trim()).join("; "));
       }

@@ -16,8 +16,15 @@ import { findArchives, setup, tempDir } from "../helpers.ts";
 
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
-/** A destination that stores like `inner` and then has the run interrupted. */
-function interruptingAfterPut(inner: Destination, controller: AbortController): Destination {
+/**
+ * A destination that stores like `inner`; once `stored.count` reaches `all`, the run is
+ * interrupted — after every destination stored, whichever finishes last.
+ */
+function interruptingAfterPut(
+  inner: Destination,
+  controller: AbortController,
+  stored: { count: number; all: number },
+): Destination {
   return {
     ...inner,
     list: (h, s) => inner.list(h, s),
@@ -27,7 +34,7 @@ function interruptingAfterPut(inner: Destination, controller: AbortController): 
     close: () => inner.close(),
     put: async (...args) => {
       await inner.put(...args);
-      controller.abort(new InterruptedError("SIGTERM"));
+      if (++stored.count === stored.all) controller.abort(new InterruptedError("SIGTERM"));
     },
   };
 }
@@ -40,8 +47,9 @@ Deno.test("interrupted once every destination stored the archive: the error says
   const s = await setup(dir.path, { svc: { path: `${dir.path}/data`, retain_backups: 1 } });
   const config = await loadConfig({ path: s.config });
   const controller = new AbortController();
+  const stored = { count: 0, all: 2 };
   const destinations = [s.dest, `${dir.path}/second`].map((root) =>
-    interruptingAfterPut(new LocalDestination(root), controller)
+    interruptingAfterPut(new LocalDestination(root), controller, stored)
   );
   const error = await runBackup({
     config,
@@ -53,8 +61,8 @@ Deno.test("interrupted once every destination stored the archive: the error says
   }, config.services[0]).then(() => undefined, (e) => e);
 
   assert.ok(error instanceof InterruptedError, `not an interrupt: ${error}`);
-  const [stored] = await findArchives(s.dest, "svc");
-  const id = stored.split("/").pop()!.replace(".packrat", "");
+  const [archive] = await findArchives(s.dest, "svc");
+  const id = archive.split("/").pop()!.replace(".packrat", "");
   assert.equal(
     error.message,
     `interrupted by SIGTERM; backup ${id} was stored on every destination (local, local)`,

@@ -377,3 +377,29 @@ export async function filesUnder(path: string, prefix = ""): Promise<string[]> {
   }
   return out;
 }
+
+/**
+ * Runs `packrat ARGS` in tests/cli/permission_probe.ts (the product's permission set) and
+ * returns what the command left itself allowed to do: its exit code, the permission states, and
+ * whether spawning a process and writing a file in `scratch` still work.
+ */
+export async function permissionsAfter(scratch: string, args: string[]) {
+  const out = await new Deno.Command(`${ROOT}/scripts/deno`, {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--config",
+      `${ROOT}/deno.json`,
+      "-P=packrat",
+      `${ROOT}/tests/cli/permission_probe.ts`,
+      scratch,
+      ...args,
+    ],
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const line = text.split("\n").find((l) => l.startsWith("PROBE "));
+  assert.ok(line, `no probe report: ${text}${new TextDecoder().decode(out.stderr)}`);
+  return JSON.parse(line.slice("PROBE ".length));
+}

@@ -7,7 +7,16 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { assertOk, packrat, ROOT, type Setup, setup, show, tempDir } from "../helpers.ts";
+import {
+  assertOk,
+  packrat,
+  permissionsAfter,
+  ROOT,
+  type Setup,
+  setup,
+  show,
+  tempDir,
+} from "../helpers.ts";
 
 interface RunResult {
   code: number;
@@ -353,28 +362,6 @@ Deno.test("__complete backups: a destination that never answers is given up on, 
     for (const conn of held) conn.close();
   }
 });
-
-/** What `packrat ARGS` left itself allowed to do (tests/cli/permission_probe.ts). */
-async function permissionsAfter(scratch: string, args: string[]) {
-  const out = await new Deno.Command(`${ROOT}/scripts/deno`, {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--config",
-      `${ROOT}/deno.json`,
-      "-P=packrat",
-      `${ROOT}/tests/cli/permission_probe.ts`,
-      scratch,
-      ...args,
-    ],
-    env: { NO_COLOR: "1" },
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  const line = text.split("\n").find((l) => l.startsWith("PROBE "));
-  assert.ok(line, `no probe report: ${text}${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(line.slice("PROBE ".length));
-}
 
 Deno.test("permissions: completions keeps nothing droppable; __complete backups only the network", async () => {
   await using dir = await tempDir("packrat-completions-");

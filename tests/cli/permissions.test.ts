@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { assertOk, ROOT, setup, tempDir } from "../helpers.ts";
+import { assertOk, permissionsAfter, ROOT, setup, tempDir } from "../helpers.ts";
 
 Deno.test("permissions: one set in deno.json, used by compile, the CLI wrapper and the tests; never -A", async () => {
   const deno = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
@@ -24,28 +24,6 @@ Deno.test("permissions: one set in deno.json, used by compile, the CLI wrapper a
   }
 });
 
-/** Runs `packrat ARGS` in the probe and returns what it could still do afterwards. */
-async function probe(scratch: string, args: string[]) {
-  const out = await new Deno.Command(`${ROOT}/scripts/deno`, {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--config",
-      `${ROOT}/deno.json`,
-      "-P=packrat",
-      `${ROOT}/tests/cli/permission_probe.ts`,
-      scratch,
-      ...args,
-    ],
-    env: { NO_COLOR: "1" },
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  const line = text.split("\n").find((l) => l.startsWith("PROBE "));
-  assert.ok(line, `no probe report: ${text}${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(line.slice("PROBE ".length));
-}
-
 Deno.test("permissions: after `list`, the process cannot spawn or write; after `backup`, it can", async () => {
   await using dir = await tempDir("packrat-perm-");
   await Deno.mkdir(`${dir.path}/data`);
@@ -53,18 +31,18 @@ Deno.test("permissions: after `list`, the process cannot spawn or write; after `
   const s = await setup(dir.path, { app: { path: `${dir.path}/data` } });
   assertOk(await s.run(["backup", "app"]));
 
-  const list = await probe(dir.path, ["--config", s.config, "list"]);
+  const list = await permissionsAfter(dir.path, ["--config", s.config, "list"]);
   assert.equal(list.code, 0, JSON.stringify(list));
   // Revoked: back to "prompt", which --no-prompt turns into a refusal.
   assert.deepEqual(list.state, { run: "prompt", write: "prompt", net: "granted", read: "granted" });
   assert.equal(list.spawn, "refused");
   assert.equal(list.write, "refused");
 
-  const status = await probe(dir.path, ["--config", s.config, "status"]);
+  const status = await permissionsAfter(dir.path, ["--config", s.config, "status"]);
   assert.equal(status.spawn, "refused");
   assert.equal(status.write, "refused");
 
-  const backup = await probe(dir.path, ["--config", s.config, "backup", "app"]);
+  const backup = await permissionsAfter(dir.path, ["--config", s.config, "backup", "app"]);
   assert.equal(backup.code, 0, JSON.stringify(backup));
   assert.deepEqual(backup.state, {
     run: "granted",

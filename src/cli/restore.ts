@@ -13,6 +13,8 @@ import { PackratError, UsageError } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { pickBackup, sourcesFor } from "../restore/find.ts";
 import { compileIncludes } from "../restore/include.ts";
+import { parseBefore } from "../restore/when.ts";
+import { isPathSegment } from "../config/fields.ts";
 import { compareWithTarget, type RestoreChanges } from "../restore/changes.ts";
 import { restoreBackup } from "../restore/restore.ts";
 import { resolveTarget } from "../restore/target.ts";
@@ -33,6 +35,8 @@ interface RestoreFlags {
   include?: string[];
   yes?: boolean;
   dryRun?: boolean;
+  host?: string;
+  before?: string;
 }
 
 export function registerRestore(program: Command, cli: Cli): void {
@@ -46,18 +50,30 @@ export function registerRestore(program: Command, cli: Cli): void {
     .option("--include <glob...>", "restore only matching paths (doublestar globs)")
     .option("--yes", "do not ask before replacing existing data")
     .option("--dry-run", "say what the restore would add, replace and remove; change nothing")
+    .option("--host <name>", "restore a backup another host name made (e.g. before a reinstall)")
+    .option(
+      "--before <time>",
+      "the newest backup taken before this time: 2026-11-28, 2026-11-28T03:00 or '3 days ago'",
+    )
     .action(async (name: string | undefined, flags: RestoreFlags) => {
       keepOnly("write", "net");
       // Bad patterns are found before anything is asked or downloaded; a script without a
       // terminal learns at once which flags it needs.
       compileIncludes(flags.include ?? []);
+      const before = flags.before === undefined ? undefined : parseBefore(flags.before);
+      if (flags.host !== undefined && !isPathSegment(flags.host)) {
+        throw new UsageError(
+          `--host "${flags.host}" is not a host name Packrat stores backups under`,
+        );
+      }
       if (!Deno.stdin.isTerminal()) {
         if (!name) throw new UsageError("not running on a terminal: name the service to restore");
-        if (!flags.backup) requireTerminal("--backup ID (or --backup latest)");
+        // --before alone picks the newest backup before that time.
+        if (!flags.backup && !before) requireTerminal("--backup ID (or --backup latest)");
       }
       const ctx = await openContext(cli.global());
       try {
-        const host = ctx.config.backup.host;
+        const host = flags.host ?? ctx.config.backup.host;
         const service = serviceNamed(ctx.config, name ?? await pickService(ctx, host));
         const target = resolveTarget(flags.target ?? service.path);
         if (!flags.include?.length) refuseOverOwnData(ctx.config, target);
@@ -66,14 +82,13 @@ export function registerRestore(program: Command, cli: Cli): void {
           requireTerminal("--yes to replace existing data");
         }
         const master = await readKey(ctx.config);
-        const { rows, unreachable } = await listBackups(
-          ctx.destinations,
-          host,
-          service.name,
-          ctx.log,
-        );
+        const listed = await listBackups(ctx.destinations, host, service.name, ctx.log);
+        const { unreachable } = listed;
+        const rows = before ? backupsBefore(listed.rows, before, service.name, host) : listed.rows;
         const row = flags.backup
           ? pickBackup(rows, flags.backup, service.name)
+          : before && !Deno.stdin.isTerminal()
+          ? rows[0]
           : await selectBackup(rows, service.name, {
             destinations: ctx.destinations.length,
             entries: await knownEntries(ctx.stateDir, service.name),
@@ -286,4 +301,21 @@ function describeChanges(changes: RestoreChanges): string {
     ...changes.removed.map((p) => `  - ${p}`),
   ];
   return lines.join("\n");
+}
+
+/** `--before`: the backups taken before `time`, newest first; none is an error saying so. */
+function backupsBefore(
+  rows: readonly BackupRow[],
+  time: Date,
+  service: string,
+  host: string,
+): BackupRow[] {
+  const kept = rows.filter((row) => row.time < time);
+  if (kept.length > 0) return kept;
+  const oldest = rows.at(-1);
+  throw new PackratError(
+    `${host} has no backup of ${service} before ${time.toISOString()}${
+      oldest ? `; the oldest is ${oldest.id}` : ""
+    }`,
+  );
 }

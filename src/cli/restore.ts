@@ -5,18 +5,20 @@
  * @module
  */
 import type { Command } from "commander";
-import type { Config } from "../config/types.ts";
+import type { Config, ServiceConfig } from "../config/types.ts";
+import type { MasterKey } from "../crypto/key.ts";
+import type { Destination } from "../destinations/destination.ts";
 import { type BackupRow, listBackups } from "../catalog/catalog.ts";
 import { closeDestinations } from "../destinations/index.ts";
 import { withContainersStopped } from "../docker/stop_start.ts";
-import { PackratError, UsageError } from "../errors.ts";
+import { ExitCode, InterruptedError, messageOf, PackratError, UsageError } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { pickBackup, sourcesFor } from "../restore/find.ts";
 import { compileIncludes } from "../restore/include.ts";
 import { parseBefore } from "../restore/when.ts";
 import { isPathSegment } from "../config/fields.ts";
 import { compareWithTarget, type RestoreChanges } from "../restore/changes.ts";
-import { restoreBackup } from "../restore/restore.ts";
+import { restoreBackup, type RestoreReport } from "../restore/restore.ts";
 import { resolveTarget } from "../restore/target.ts";
 import { StateLock } from "../state/lock.ts";
 import { recoverDeadRuns } from "../state/recover.ts";
@@ -37,6 +39,7 @@ interface RestoreFlags {
   dryRun?: boolean;
   host?: string;
   before?: string;
+  all?: boolean;
 }
 
 export function registerRestore(program: Command, cli: Cli): void {
@@ -50,6 +53,7 @@ export function registerRestore(program: Command, cli: Cli): void {
     .option("--include <glob...>", "restore only matching paths (doublestar globs)")
     .option("--yes", "do not ask before replacing existing data")
     .option("--dry-run", "say what the restore would add, replace and remove; change nothing")
+    .option("--all", "restore every configured service: the whole machine, after a disaster")
     .option("--host <name>", "restore a backup another host name made (e.g. before a reinstall)")
     .option(
       "--before <time>",
@@ -65,6 +69,10 @@ export function registerRestore(program: Command, cli: Cli): void {
         throw new UsageError(
           `--host "${flags.host}" is not a host name Packrat stores backups under`,
         );
+      }
+      if (flags.all) {
+        cli.exitWith(await restoreAll(cli, name, flags, before));
+        return;
       }
       if (!Deno.stdin.isTerminal()) {
         if (!name) throw new UsageError("not running on a terminal: name the service to restore");
@@ -120,56 +128,261 @@ export function registerRestore(program: Command, cli: Cli): void {
           const ok = await confirm("Restore now?", "--yes to replace existing data");
           if (!ok) throw new PackratError("restore cancelled; nothing was changed");
         }
-        // Into the service's data, the restore is a writer of the service like a backup: it
-        // takes the service's lock. Elsewhere it changes no service, but its staging directory
-        // is noted under a lock of its own all the same, for the next run to remove if it dies.
-        const lock = inPlace || (live !== undefined && target.startsWith(`${live}/`))
-          ? StateLock.service(ctx.stateDir, service.name, "restore")
-          : StateLock.run(ctx.stateDir, "restore");
-        try {
-          await recoverDeadRuns(ctx, lock);
-          const board = progressBoard(cli.global().quiet ? undefined : ctx.log);
-          const started = performance.now();
-          const restore = (signal: AbortSignal) =>
-            restoreBackup({
-              onProgress: (read) =>
-                board.update([
-                  `${service.name}: restoring ${row.id}  ${transferLine(read, row.size, started)}`,
-                ]),
-              sources,
-              host,
-              row,
-              master,
-              target,
-              include: flags.include ?? [],
-              log: ctx.log,
-              journal: lock,
-              signal,
-            });
-          // Restoring the live data of a containerised service: its containers are stopped
-          // for the restore and started (and checked for health) afterwards, whatever happens.
-          const docker = inPlace ? service.docker : undefined;
-          const { value: report, restartError } = await interruptible((signal) =>
-            docker
-              ? withContainersStopped(
-                { docker, service: service.name, log: ctx.log, journal: lock },
-                () => restore(signal),
-              )
-              : restore(signal).then((value) => ({ value, restartError: undefined }))
-          ).finally(() => board.done());
-          console.log(
-            `${service.name}: restored ${row.id} from ${report.from} into ${report.target} — ${report.files} files, ${report.dirs} directories, ${report.links} links, ${
-              formatBytes(report.bytes)
-            }`,
-          );
-          if (restartError) throw restartError;
-        } finally {
-          lock.release();
-        }
+        const { report, restartError } = await restoreInto(ctx, {
+          service,
+          row,
+          sources,
+          host,
+          master,
+          target,
+          live,
+          include: flags.include ?? [],
+          quiet: cli.global().quiet ?? false,
+        });
+        console.log(restoredLine(service.name, row.id, report));
+        if (restartError) throw restartError;
       } finally {
         await closeDestinations(ctx.destinations);
       }
     });
+}
+
+/** One line of `restore --all`'s plan: what will be restored, or why a service cannot be. */
+interface PlannedRestore {
+  readonly service: ServiceConfig;
+  readonly job?: RestoreJob;
+  readonly problem?: string;
+}
+
+/**
+ * `restore --all`: every configured service's newest backup (before `--before`, of `--host`),
+ * planned and shown first, confirmed once, restored one service after the other; one failing
+ * does not stop the others. Returns the exit code: 0, 6 when some were not restored, 1 when
+ * none was.
+ */
+async function restoreAll(
+  cli: Cli,
+  name: string | undefined,
+  flags: RestoreFlags,
+  before: Date | undefined,
+): Promise<number> {
+  if (name || flags.backup || flags.include?.length) {
+    throw new UsageError(
+      "--all restores each service's newest backup (or the newest before --before): " +
+        "give no service name, --backup or --include with it",
+    );
+  }
+  if (!flags.yes && !flags.dryRun) requireTerminal("--yes to restore every service");
+  const ctx = await openContext(cli.global());
+  try {
+    const host = flags.host ?? ctx.config.backup.host;
+    const master = await readKey(ctx.config);
+    const quiet = cli.global().quiet ?? false;
+    const plan: PlannedRestore[] = [];
+    for (const service of ctx.config.services) {
+      plan.push(await planOne(ctx, service, { host, master, before, flags, quiet }));
+    }
+    console.log(describePlan(plan, host));
+    if (flags.dryRun) {
+      console.log("Nothing was changed (--dry-run).");
+      return plan.every((p) => p.job) ? ExitCode.ok : ExitCode.partial;
+    }
+    const count = plan.filter((p) => p.job).length;
+    if (count === 0) throw new PackratError(`nothing to restore from ${host}`);
+    if (!flags.yes) {
+      const ok = await confirm(
+        `Restore these ${count} service${count === 1 ? "" : "s"} now?`,
+        "--yes to restore every service",
+      );
+      if (!ok) throw new PackratError("restore cancelled; nothing was changed");
+    }
+    const results: { service: string; ok: boolean; detail: string }[] = [];
+    for (const { service, job, problem } of plan) {
+      if (!job) {
+        results.push({ service: service.name, ok: false, detail: problem ?? "not planned" });
+        continue;
+      }
+      try {
+        const { report, restartError } = await restoreInto(ctx, job);
+        console.log(restoredLine(service.name, job.row.id, report));
+        results.push(
+          restartError
+            ? { service: service.name, ok: false, detail: `restored, but ${restartError.message}` }
+            : {
+              service: service.name,
+              ok: true,
+              detail: `${job.row.id} from ${report.from}: ${report.files} files, ${
+                formatBytes(report.bytes)
+              } into ${report.target}`,
+            },
+        );
+      } catch (error) {
+        // An interrupt stops everything; other failures are this service's alone.
+        if (error instanceof InterruptedError) throw error;
+        ctx.log.error(`${service.name}: ${messageOf(error)}`);
+        results.push({ service: service.name, ok: false, detail: messageOf(error) });
+      }
+    }
+    const width = Math.max(...results.map((r) => r.service.length));
+    console.log(
+      [
+        "",
+        "Summary:",
+        ...results.map((r) =>
+          `  ${r.service.padEnd(width)}  ${r.ok ? "restored" : "FAILED  "}  ${r.detail}`
+        ),
+      ].join("\n"),
+    );
+    const restored = results.filter((r) => r.ok).length;
+    return restored === results.length
+      ? ExitCode.ok
+      : restored > 0
+      ? ExitCode.partial
+      : ExitCode.failure;
+  } finally {
+    await closeDestinations(ctx.destinations);
+  }
+}
+
+/** Where one service of `restore --all` comes from and goes to, or why it cannot. */
+async function planOne(
+  ctx: Context,
+  service: ServiceConfig,
+  options: {
+    host: string;
+    master: MasterKey;
+    before?: Date;
+    flags: RestoreFlags;
+    quiet: boolean;
+  },
+): Promise<PlannedRestore> {
+  const { host, before, flags } = options;
+  try {
+    const target = resolveTarget(
+      flags.target ? `${flags.target.replace(/\/+$/, "")}/${service.name}` : service.path,
+    );
+    refuseOverOwnData(ctx.config, target);
+    const quietLog = { ...ctx.log, warn: () => {} };
+    const listed = await listBackups(ctx.destinations, host, service.name, quietLog);
+    const rows = before ? backupsBefore(listed.rows, before, service.name, host) : listed.rows;
+    if (rows.length === 0) return { service, problem: `no backup on any destination for ${host}` };
+    const row = rows[0];
+    return {
+      service,
+      job: {
+        service,
+        row,
+        sources: sourcesFor(ctx.destinations, row, flags.from, listed.unreachable),
+        host,
+        master: options.master,
+        target,
+        live: flags.target ? livePathOf(service.path) : target,
+        include: [],
+        quiet: options.quiet,
+      },
+    };
+  } catch (error) {
+    return { service, problem: messageOf(error) };
+  }
+}
+
+/** The plan as a table: service, backup, age, size, source, target, containers to stop. */
+function describePlan(plan: readonly PlannedRestore[], host: string): string {
+  const rows = [["SERVICE", "BACKUP", "AGE", "SIZE", "FROM", "INTO", "STOPS"]];
+  for (const { service, job, problem } of plan) {
+    if (!job) {
+      rows.push([service.name, "—", "", "", "", "", `not restored: ${problem}`]);
+      continue;
+    }
+    const inPlace = job.target === job.live;
+    rows.push([
+      service.name,
+      job.row.id,
+      formatAgo(job.row.time),
+      formatBytes(job.row.size),
+      job.sources[0]?.name ?? "?",
+      job.target,
+      inPlace ? (service.docker?.containers ?? []).join(", ") : "",
+    ]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return [
+    `Restore plan for ${host}:`,
+    ...rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()}`),
+  ].join("\n");
+}
+
+/** What one restore needs, once the backup is chosen. */
+interface RestoreJob {
+  service: ServiceConfig;
+  row: BackupRow;
+  sources: Destination[];
+  host: string;
+  master: MasterKey;
+  target: string;
+  /** The service's live directory, if it resolves. */
+  live?: string;
+  include: readonly string[];
+  quiet: boolean;
+}
+
+/**
+ * Restores `job.row` into `job.target`: under the service's lock when it lands in the service's
+ * data (its containers stopped meanwhile and started again, whatever happens), else under a
+ * lock of its own; with progress. A container that does not come back is returned, not thrown:
+ * the data is restored.
+ */
+async function restoreInto(
+  ctx: Context,
+  job: RestoreJob,
+): Promise<{ report: RestoreReport; restartError?: Error }> {
+  const { service, row, target, live } = job;
+  const inPlace = target === live;
+  // Into the service's data, the restore is a writer of the service like a backup: it takes
+  // the service's lock. Elsewhere it changes no service, but its staging directory is noted
+  // under a lock of its own all the same, for the next run to remove if it dies.
+  const lock = inPlace || (live !== undefined && target.startsWith(`${live}/`))
+    ? StateLock.service(ctx.stateDir, service.name, "restore")
+    : StateLock.run(ctx.stateDir, "restore");
+  try {
+    await recoverDeadRuns(ctx, lock);
+    const board = progressBoard(job.quiet ? undefined : ctx.log);
+    const started = performance.now();
+    const restore = (signal: AbortSignal) =>
+      restoreBackup({
+        onProgress: (read) =>
+          board.update([
+            `${service.name}: restoring ${row.id}  ${transferLine(read, row.size, started)}`,
+          ]),
+        sources: job.sources,
+        host: job.host,
+        row,
+        master: job.master,
+        target,
+        include: job.include,
+        log: ctx.log,
+        journal: lock,
+        signal,
+      });
+    const docker = inPlace ? service.docker : undefined;
+    const { value: report, restartError } = await interruptible((signal) =>
+      docker
+        ? withContainersStopped(
+          { docker, service: service.name, log: ctx.log, journal: lock },
+          () => restore(signal),
+        )
+        : restore(signal).then((value) => ({ value, restartError: undefined }))
+    ).finally(() => board.done());
+    return { report, restartError };
+  } finally {
+    lock.release();
+  }
+}
+
+function restoredLine(service: string, id: string, report: RestoreReport): string {
+  return `${service}: restored ${id} from ${report.from} into ${report.target} — ${report.files} files, ${report.dirs} directories, ${report.links} links, ${
+    formatBytes(report.bytes)
+  }`;
 }
 
 /** The service's data directory as a restore target, if it can be resolved. */

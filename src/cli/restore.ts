@@ -104,15 +104,17 @@ export function registerRestore(program: Command, cli: Cli): void {
         const sources = sourcesFor(ctx.destinations, row, flags.from, unreachable);
         const live = flags.target ? livePathOf(service.path) : target;
         const inPlace = target === live;
-        const summary = await describeRestore({
-          row,
-          target,
-          include: flags.include ?? [],
-          from: sources[0]?.name,
-          containers: inPlace ? service.docker?.containers ?? [] : [],
-        });
+        // Only when shown: it walks the target to say what is there now.
+        const summary = () =>
+          describeRestore({
+            row,
+            target,
+            include: flags.include ?? [],
+            from: sources[0]?.name,
+            containers: inPlace ? service.docker?.containers ?? [] : [],
+          });
         if (flags.dryRun) {
-          console.log(summary);
+          console.log(await summary());
           const changes = await compareWithTarget({
             stream: await sources[0].open(host, service.name, row.id),
             master,
@@ -124,7 +126,7 @@ export function registerRestore(program: Command, cli: Cli): void {
           return;
         }
         if (ask && Deno.stdin.isTerminal()) {
-          console.log(summary);
+          console.log(await summary());
           const ok = await confirm("Restore now?", "--yes to replace existing data");
           if (!ok) throw new PackratError("restore cancelled; nothing was changed");
         }
@@ -347,13 +349,18 @@ async function restoreInto(
   try {
     await recoverDeadRuns(ctx, lock);
     const board = progressBoard(job.quiet ? undefined : ctx.log);
-    const started = performance.now();
+    let started = performance.now();
+    let last = 0;
     const restore = (signal: AbortSignal) =>
       restoreBackup({
-        onProgress: (read) =>
+        onProgress: (read) => {
+          // Another copy is read from the start after a damaged one: so are rate and ETA.
+          if (read < last) started = performance.now();
+          last = read;
           board.update([
             `${service.name}: restoring ${row.id}  ${transferLine(read, row.size, started)}`,
-          ]),
+          ]);
+        },
         sources: job.sources,
         host: job.host,
         row,
@@ -459,9 +466,9 @@ async function describeRestore(options: {
     ? "does not exist yet; it will be created"
     : now.entries === 0
     ? "empty now"
-    : `now ${now.entries.toLocaleString("en-US")} ${now.entries === 1 ? "entry" : "entries"}, ${
-      formatBytes(now.bytes)
-    }`;
+    : `now ${now.capped ? "over " : ""}${now.entries.toLocaleString("en-US")} ${
+      now.entries === 1 ? "entry" : "entries"
+    }, ${formatBytes(now.bytes)}${now.unreadable ? ", partly unreadable" : ""}`;
   const what = include.length
     ? `only paths matching ${include.join(", ")}; everything else stays`
     : "everything in it";
@@ -485,22 +492,42 @@ async function describeRestore(options: {
   return lines.join("\n");
 }
 
-/** Entries and bytes under `path`; undefined when it does not exist. */
-async function treeSize(path: string): Promise<{ entries: number; bytes: number } | undefined> {
-  const total = { entries: 0, bytes: 0 };
-  const walk = async (dir: string) => {
-    for await (const entry of Deno.readDir(dir)) {
-      total.entries++;
-      const child = `${dir}/${entry.name}`;
-      if (entry.isDirectory) await walk(child);
-      else if (entry.isFile) total.bytes += (await Deno.lstat(child)).size;
+/** How many entries the summary counts at most: enough to say "a lot". */
+const MAX_COUNTED = 100_000;
+
+/**
+ * Entries and bytes under `path` (undefined when it does not exist), counting at most
+ * MAX_COUNTED entries; directories that cannot be read are noted, not fatal.
+ */
+async function treeSize(
+  path: string,
+): Promise<{ entries: number; bytes: number; capped: boolean; unreadable: boolean } | undefined> {
+  const total = { entries: 0, bytes: 0, capped: false, unreadable: false };
+  const walk = async (dir: string): Promise<void> => {
+    let listing: AsyncIterable<Deno.DirEntry>;
+    try {
+      listing = Deno.readDir(dir);
+      for await (const entry of listing) {
+        if (total.entries >= MAX_COUNTED) {
+          total.capped = true;
+          return;
+        }
+        total.entries++;
+        const child = `${dir}/${entry.name}`;
+        if (entry.isDirectory) await walk(child);
+        else if (entry.isFile) {
+          total.bytes += (await Deno.lstat(child).catch(() => ({ size: 0 }))).size;
+        }
+      }
+    } catch (error) {
+      if (dir === path && error instanceof Deno.errors.NotFound) throw error;
+      total.unreadable = true;
     }
   };
   try {
     await walk(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
+  } catch {
+    return undefined;
   }
   return total;
 }

@@ -43,10 +43,14 @@ export async function compareWithTarget(options: {
       if (rel === "" || !selection.selects(rel, isDir)) return undefined;
       inBackup.add(rel);
       const shown = isDir ? `${rel}/` : rel;
-      const live = lstatOrNone(`${target}/${rel}`);
+      const path = `${target}/${rel}`;
+      const live = lstatOrNone(path);
       if (!live) changes.added.push(shown);
-      else if (differs(entry, live, `${target}/${rel}`)) changes.replaced.push(shown);
-      else changes.unchanged++;
+      else if (differs(entry, live, path, target)) {
+        changes.replaced.push(shown);
+        // A directory the backup has a file in place of goes, contents and all.
+        if (live.isDirectory) listRemoved(target, rel, new Set(), changes.removed);
+      } else changes.unchanged++;
       return undefined;
     },
   });
@@ -59,6 +63,7 @@ function differs(
   entry: { type: string; size: number; mtimeMs: number; linkTarget?: string },
   live: Deno.FileInfo,
   path: string,
+  target: string,
 ): boolean {
   switch (entry.type) {
     case "dir":
@@ -68,9 +73,11 @@ function differs(
     case "file":
       return !live.isFile || live.size !== entry.size ||
         Math.floor((live.mtime?.getTime() ?? 0) / 1000) !== Math.floor(entry.mtimeMs / 1000);
-    default:
-      // A hard link is replaced by a link to its restored first name.
-      return !live.isFile;
+    default: {
+      // A hard link: unchanged only if it still is the same file as its first name.
+      const first = lstatOrNone(`${target}/${(entry.linkTarget ?? "").replace(/^\.\//, "")}`);
+      return !live.isFile || !first || first.ino !== live.ino || first.dev !== live.dev;
+    }
   }
 }
 

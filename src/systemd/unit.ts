@@ -36,7 +36,10 @@ export function renderUnit(config: Config, options: UnitOptions): string {
     ["Wants", [...hardening.unit.Wants, ...(usesDocker ? ["docker.service"] : [])].join(" ")],
   ];
   const service: [string, string][] = [
-    ["ExecStart", `${quote(options.exec)} --config ${quote(config.file)} daemon`],
+    [
+      "ExecStart",
+      `${quote(options.exec, true)} --config ${quote(absolute(config.file), true)} daemon`,
+    ],
     ["ExecReload", "/bin/kill -HUP $MAINPID"],
     ["User", options.user],
     ...(options.group ? [["Group", options.group] as [string, string]] : []),
@@ -98,11 +101,36 @@ export function needsHome(config: Config): boolean {
   const { synology } = config.backup;
   const paths = [
     ...writablePaths(config),
-    config.file,
+    absolute(config.file),
     config.encryption.keyFile,
     ...(synology ? [synology.keyFile, ...(synology.knownHosts ? [synology.knownHosts] : [])] : []),
+    ...secretFiles(config),
   ];
   return paths.some((p) => isUnder(p, "/home") || isUnder(p, "/root"));
+}
+
+/** Every secret read from a file: destination credentials, notification URLs, hook variables. */
+function secretFiles(config: Config): string[] {
+  const { s3, synology } = config.backup;
+  const secrets = [
+    s3?.accessKeyId,
+    s3?.secretAccessKey,
+    synology?.keyPassphrase,
+    ...config.services.flatMap((service) => [
+      service.notify?.webhook?.url,
+      service.notify?.ntfy?.url,
+      service.notify?.healthchecks?.url,
+      ...[service.preBackup, service.postBackup].flatMap((hook) =>
+        hook ? Object.values(hook.secretEnvironment) : []
+      ),
+    ]),
+  ];
+  return secrets.flatMap((secret) => secret?.kind === "file" ? [secret.path] : []);
+}
+
+/** The config file as the daemon, started in `/`, must be told it. */
+function absolute(path: string): string {
+  return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`.replace(/\/\.\//g, "/");
 }
 
 function isUnder(path: string, dir: string): boolean {
@@ -121,7 +149,13 @@ function line([key, value]: [string, string]): string {
   return `${key}=${value}`;
 }
 
-/** systemd's quoting for a path with spaces or quotes; plain paths stay as they are. */
-function quote(path: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(path) ? path : `"${path.replace(/(["\\])/g, "\\$1")}"`;
+/**
+ * A path as a unit file must write it: `%` doubled (systemd expands `%h` and friends
+ * everywhere), `$` doubled in command lines (variable expansion), quoted when it has spaces or
+ * quotes.
+ */
+function quote(path: string, command = false): string {
+  let text = path.replaceAll("%", "%%");
+  if (command) text = text.replaceAll("$", "$$$$");
+  return /^[A-Za-z0-9_@%+=:,./$-]+$/.test(text) ? text : `"${text.replace(/(["\\])/g, "\\$1")}"`;
 }

@@ -86,8 +86,13 @@ export function showProgress(lines: string | readonly string[]): void {
   } catch {
     // No size available: keep the default.
   }
-  const block = (typeof lines === "string" ? [lines] : lines).map((l) => l.slice(0, width - 1));
-  Deno.stderr.writeSync(encoder.encode(`${eraseBlock()}${block.join("\n")}`));
+  const block = (typeof lines === "string" ? [lines] : lines).map((l) =>
+    fitColumns(printable(l), width - 1)
+  );
+  // Autowrap off while drawing: a line that still overflows is cut, never wrapped.
+  Deno.stderr.writeSync(
+    encoder.encode(`${eraseBlock()}\x1b[?7l${block.join("\n")}\x1b[?7h`),
+  );
   progressShown = block.length;
 }
 
@@ -96,6 +101,24 @@ export function clearProgressLine(): void {
   if (progressShown === 0) return;
   Deno.stderr.writeSync(encoder.encode(eraseBlock()));
   progressShown = 0;
+}
+
+/** File names may hold control characters: shown as `?`, never sent to the terminal. */
+function printable(line: string): string {
+  // deno-lint-ignore no-control-regex
+  return line.replace(/[\x00-\x1f\x7f-\x9f]/g, "?");
+}
+
+/** Cut to `columns`, counting anything beyond ASCII as two columns (wide characters). */
+function fitColumns(line: string, columns: number): string {
+  let used = 0;
+  let end = 0;
+  for (const char of line) {
+    used += char.charCodeAt(0) < 0x80 ? 1 : 2;
+    if (used > columns) break;
+    end += char.length;
+  }
+  return line.slice(0, end);
 }
 
 /** Back to the first line of the block, and clear from there down. */

@@ -27,6 +27,8 @@ export function progressBoard(
   log: Logger | undefined,
   options: { plain?: boolean; plainEveryMs?: number } = {},
 ): ProgressBoard {
+  // Quiet: no progress at all, on a terminal or not.
+  if (!log) return { update() {}, done() {} };
   const terminal = !options.plain && Deno.stderr.isTerminal();
   const plainEveryMs = options.plainEveryMs ?? PLAIN_EVERY_MS;
   let last = terminal ? 0 : performance.now();
@@ -37,7 +39,7 @@ export function progressBoard(
         if (now - last < REDRAW_MS) return;
         last = now;
         showProgress(lines);
-      } else if (log && now - last >= plainEveryMs) {
+      } else if (now - last >= plainEveryMs) {
         last = now;
         log.info(lines.map((l) => l.trim()).join("; "));
       }
@@ -92,6 +94,8 @@ export function backupProgress(
       ]),
     onUploadProgress: (name, destination, sent, size) => {
       const upload = uploads.get(destination) ?? { sent: 0, started: performance.now() };
+      // A retry starts again from 0: so do its rate and ETA.
+      if (sent < upload.sent) upload.started = performance.now();
       upload.sent = sent;
       uploads.set(destination, upload);
       const width = Math.max(...[...uploads.keys()].map((d) => d.length));

@@ -150,3 +150,44 @@ Deno.test("restore --dry-run lists what would be added, replaced and removed, an
   assert.equal(partial.code, 0, show(partial));
   assert.match(partial.stdout, /Would add 1, replace 0, remove 0 \(1 unchanged\)/);
 });
+
+Deno.test("restore --dry-run: a hard link replaced by another file, and a directory the backup has a file in place of", async () => {
+  await using dir = await tempDir();
+  const data = `${dir.path}/data`;
+  await Deno.mkdir(data);
+  await Deno.writeTextFile(`${data}/a.txt`, "hello\n");
+  await Deno.link(`${data}/a.txt`, `${data}/hard.txt`);
+  await Deno.writeTextFile(`${data}/willbefile`, "a file in the backup\n");
+  const s = await setup(dir.path, { svc: { path: data } });
+  assertOk(await s.run(["backup", "svc"]));
+
+  // The hard link is now an unrelated file; the file is now a directory with contents.
+  await Deno.remove(`${data}/hard.txt`);
+  await Deno.writeTextFile(`${data}/hard.txt`, "hello\n");
+  await Deno.remove(`${data}/willbefile`);
+  await Deno.mkdir(`${data}/willbefile`);
+  await Deno.writeTextFile(`${data}/willbefile/precious`, "would go\n");
+
+  const full = await s.run(["restore", "svc", "--backup", "latest", "--dry-run"]);
+  assert.equal(full.code, 0, show(full));
+  assert.match(full.stdout, /^ {2}~ hard\.txt$/m);
+  assert.match(full.stdout, /^ {2}~ willbefile$/m);
+  assert.match(full.stdout, /^ {2}- willbefile\/precious$/m);
+
+  const partial = await s.run([
+    "restore",
+    "svc",
+    "--backup",
+    "latest",
+    "--dry-run",
+    "--include",
+    "willbefile",
+  ]);
+  assert.equal(partial.code, 0, show(partial));
+  assert.match(
+    partial.stdout,
+    /^ {2}- willbefile\/precious$/m,
+    "the include restore deletes it too",
+  );
+  assert.match(partial.stdout, /remove 1 /);
+});

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import hardening from "../../src/systemd/hardening.json" with { type: "json" };
-import { setup, show, tempDir } from "../helpers.ts";
+import { packrat, setup, show, tempDir } from "../helpers.ts";
 
 /** `key=value` lines of the unit, by key (a key may repeat). */
 function directives(unit: string): Map<string, string[]> {
@@ -100,4 +100,29 @@ Deno.test("systemd-unit: a relative --exec is refused; a missing executable fail
   const verified = await verify(missing.stdout, dir.path);
   assert.notEqual(verified.code, 0, "verify checks the executable");
   assert.match(verified.output, /no-such-packrat is not executable/);
+});
+
+Deno.test("systemd-unit: % and $ are escaped, spaces quoted, a relative --config made absolute, secret files count for ProtectHome", async () => {
+  await using dir = await tempDir("packrat-unit-");
+  const s = await setup(
+    dir.path,
+    { odd: { path: "/srv/100%h data" } },
+    {
+      s3: {
+        bucket: "b",
+        access_key_id_file: "/home/ann/.secrets/id",
+        secret_access_key_file: "/etc/packrat/secret",
+      },
+    },
+  );
+  const relative = s.config.slice(dir.path.length + 1);
+  const result = await packrat(["--config", relative, "systemd-unit"], { cwd: dir.path });
+  assert.equal(result.code, 0, show(result));
+  const unit = directives(result.stdout);
+  assert.match(unit.get("ExecStart")![0], new RegExp(` --config ${s.config} daemon$`));
+  assert.match(unit.get("ReadWritePaths")![0], /^-"\/srv\/100%%h data" /);
+  assert.deepEqual(unit.get("ProtectHome"), ["no"], "the S3 key id file lives under /home");
+  const verified = await verify(result.stdout, dir.path);
+  assert.equal(verified.code, 0, verified.output);
+  assert.doesNotMatch(verified.output, /packrat\.service/, verified.output);
 });

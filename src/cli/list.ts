@@ -1,10 +1,16 @@
-/** `packrat list [service] [--json]`: backups per service and destination. @module */
+/**
+ * `packrat list [service] [--all-hosts] [--json]`: backups per service and destination, of this
+ * host or of every host found on the destinations.
+ *
+ * @module
+ */
 import type { Command } from "commander";
 import { type BackupRow, listBackups } from "../catalog/catalog.ts";
+import { type HostBackupRow, listFleet } from "../catalog/fleet.ts";
 import { closeDestinations } from "../destinations/index.ts";
 import { formatBytes } from "../io/files.ts";
 import { formatAgo, formatLocalTime } from "../ui/time.ts";
-import { type Cli, openContext, serviceNamed } from "./context.ts";
+import { type Cli, type Context, openContext, serviceNamed } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
 
 export function registerList(program: Command, cli: Cli): void {
@@ -12,10 +18,12 @@ export function registerList(program: Command, cli: Cli): void {
     .command("list")
     .description("list backups: id, time, size and where each is stored")
     .argument("[service]", "only this service")
+    .option("--all-hosts", "every host found on the destinations, not only this one")
     .option("--json", "print a JSON array")
-    .action(async (name: string | undefined, options: { json?: boolean }) => {
+    .action(async (name: string | undefined, options: ListOptions) => {
       keepOnly("net");
       const ctx = await openContext(cli.global());
+      if (options.allHosts) return await listAllHosts(ctx, name, options.json);
       const services = name ? [serviceNamed(ctx.config, name)] : ctx.config.services;
       const rows: BackupRow[] = [];
       try {
@@ -29,53 +37,104 @@ export function registerList(program: Command, cli: Cli): void {
         await closeDestinations(ctx.destinations);
       }
       if (options.json) {
-        console.log(JSON.stringify(
-          rows.map((r) => ({
-            service: r.service,
-            id: r.id,
-            time: r.time.toISOString(),
-            size: r.size,
-            destinations: r.destinations,
-          })),
-          null,
-          2,
-        ));
+        console.log(JSON.stringify(rows.map(backupJson), null, 2));
         return;
       }
       printTable(rows, services.map((s) => s.name), ctx.destinations.map((d) => d.name));
     });
 }
 
+interface ListOptions {
+  json?: boolean;
+  allHosts?: boolean;
+}
+
+/** A backup as `list --json` prints it; fields are only ever added. */
+function backupJson(r: BackupRow) {
+  return {
+    service: r.service,
+    id: r.id,
+    time: r.time.toISOString(),
+    size: r.size,
+    destinations: r.destinations,
+  };
+}
+
 /**
- * One row per backup: local time, age, size, a column per destination (✓ holds it, – not), the
- * id; a backup on one destination only (of several) is marked.
+ * Every host's backups. A service may be given that the config no longer has: finding those is
+ * what this view is for.
+ */
+async function listAllHosts(
+  ctx: Context,
+  service: string | undefined,
+  json: boolean | undefined,
+): Promise<void> {
+  let rows: HostBackupRow[];
+  try {
+    rows = (await listFleet(ctx.destinations, ctx.log)).rows;
+  } finally {
+    await closeDestinations(ctx.destinations);
+  }
+  if (service) rows = rows.filter((r) => r.service === service);
+  const configured = new Set(ctx.config.services.map((s) => s.name));
+  if (json) {
+    console.log(JSON.stringify(
+      rows.map((r) => ({ ...backupJson(r), host: r.host, in_config: configured.has(r.service) })),
+      null,
+      2,
+    ));
+    return;
+  }
+  if (rows.length === 0) {
+    console.log(service ? `no backups of ${service} on any host` : "no backups on any host");
+    return;
+  }
+  const destinations = ctx.destinations.map((d) => d.name);
+  const now = new Date();
+  const table = [["HOST", "SERVICE", ...BACKUP_HEADINGS, ...destinations, "ID"]];
+  for (const r of rows) {
+    table.push([
+      r.host,
+      configured.has(r.service) ? r.service : `${r.service} (not in config)`,
+      ...backupCells(r, destinations, now),
+    ]);
+  }
+  for (const line of formatColumns(table, [4])) console.log(line);
+}
+
+const BACKUP_HEADINGS = ["TIME", "AGE", "SIZE"];
+
+/** Local time, age, size, a column per destination (✓ holds it, – not), the id. */
+function backupCells(r: BackupRow, destinations: string[], now: Date): string[] {
+  return [
+    formatLocalTime(r.time),
+    formatAgo(r.time, now),
+    formatBytes(r.size),
+    ...destinations.map((d) => r.destinations.includes(d) ? "✓" : "–"),
+    `${r.id}${r.destinations.length === 1 && destinations.length > 1 ? "  (one copy)" : ""}`,
+  ];
+}
+
+/**
+ * One row per backup; a backup on one destination only (of several) is marked.
  */
 function printTable(rows: BackupRow[], services: string[], destinations: string[]): void {
   const now = new Date();
-  const table = [["SERVICE", "TIME", "AGE", "SIZE", ...destinations, "ID"]];
-  for (const r of rows) {
-    table.push([
-      r.service,
-      formatLocalTime(r.time),
-      formatAgo(r.time, now),
-      formatBytes(r.size),
-      ...destinations.map((d) => r.destinations.includes(d) ? "✓" : "–"),
-      `${r.id}${r.destinations.length === 1 && destinations.length > 1 ? "  (one copy)" : ""}`,
-    ]);
-  }
-  const empty = services.filter((s) => !rows.some((r) => r.service === s));
-  if (rows.length > 0) {
-    const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-    // Sizes read best right-aligned.
-    const size = 3;
-    for (const row of table) {
-      console.log(
-        row.map((cell, i) => i === size ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))
-          .join("  ").trimEnd(),
-      );
-    }
-  }
-  for (const service of empty) {
+  const table = [["SERVICE", ...BACKUP_HEADINGS, ...destinations, "ID"]];
+  for (const r of rows) table.push([r.service, ...backupCells(r, destinations, now)]);
+  if (rows.length > 0) { for (const line of formatColumns(table, [3])) console.log(line); }
+  for (const service of services.filter((s) => !rows.some((r) => r.service === s))) {
     console.log(`${service}: no backups yet (make one with \`packrat backup ${service}\`)`);
   }
+}
+
+/** Rows of cells as aligned columns; the columns in `rightAligned` (sizes) read best that way. */
+export function formatColumns(table: string[][], rightAligned: number[] = []): string[] {
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  return table.map((row) =>
+    row.map((cell, i) =>
+      rightAligned.includes(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i])
+    )
+      .join("  ").trimEnd()
+  );
 }

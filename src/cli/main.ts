@@ -12,6 +12,7 @@ import { registerCompletions } from "./completions.ts";
 import type { Cli, GlobalOptions } from "./context.ts";
 import { registerDaemon } from "./daemon.ts";
 import { registerDecrypt } from "./decrypt.ts";
+import { registerHosts } from "./hosts.ts";
 import { registerInit } from "./init.ts";
 import { registerList } from "./list.ts";
 import { registerPrune } from "./prune.ts";
@@ -46,6 +47,7 @@ export async function main(args: string[]): Promise<number> {
       registerRekey,
       registerBackup,
       registerList,
+      registerHosts,
       registerRestore,
       registerVerify,
       registerPrune,

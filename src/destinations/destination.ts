@@ -8,6 +8,9 @@
  *   `put` leaves no visible archive behind (temp name + rename, or multipart completion).
  * - `list` returns only complete archives of exactly that host and service, oldest first,
  *   and ignores anything whose name is not `<id>.packrat`.
+ * - `hosts` and `services` find what is stored without knowing the names in advance (several
+ *   machines sharing a destination, a renamed service). Names starting with `.` or `@` are never
+ *   hosts or services: hidden files and Packrat's own (`@packrat-probe`).
  * - `remove` of an archive that is already gone succeeds: deleting is idempotent.
  * - Errors are DestinationErrors naming the destination; `permanent` marks those that a retry
  *   cannot fix.
@@ -24,6 +27,17 @@ export interface StoredArchive {
 export interface Destination {
   /** `local`, `s3` or `synology`: what users pass to `--from`. */
   readonly name: string;
+  /**
+   * The host directories (S3: prefixes) under the destination's path, sorted. A destination
+   * that is reachable but holds nothing yet has none.
+   */
+  hosts(): Promise<string[]>;
+  /**
+   * The services stored under `host` that hold at least one complete archive (`<id>.packrat`),
+   * sorted; a host that does not exist has none. Directories holding only partial uploads or
+   * strangers are not services.
+   */
+  services(host: string): Promise<string[]>;
   list(host: string, service: string): Promise<StoredArchive[]>;
   /**
    * Stores the file at `sourcePath` (`size` bytes) as archive `id`. When `signal` aborts, the
@@ -67,6 +81,11 @@ export function idFromName(name: string): string | undefined {
   if (!name.endsWith(ARCHIVE_SUFFIX)) return undefined;
   const id = name.slice(0, -ARCHIVE_SUFFIX.length);
   return isBackupId(id) ? id : undefined;
+}
+
+/** Whether a directory name can be a host or service: `.…` and `@…` names never are. */
+export function isLayoutName(name: string): boolean {
+  return !name.startsWith(".") && !name.startsWith("@");
 }
 
 /**

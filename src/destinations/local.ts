@@ -16,6 +16,7 @@ import {
   idFromName,
   idFromPartialName,
   isAbandoned,
+  isLayoutName,
   partialName,
   type PartialsToRemove,
   type StoredArchive,
@@ -42,6 +43,31 @@ export class LocalDestination implements Destination {
       error instanceof Deno.errors.PermissionDenied ||
       LASTING_ERRORS.has((error as { code?: string })?.code ?? "");
     return new DestinationError(this.name, `${action}: ${reason}`, { cause: error, permanent });
+  }
+
+  async hosts(): Promise<string[]> {
+    try {
+      return await subdirectories(this.root);
+    } catch (error) {
+      throw this.#fail(`cannot list ${this.root}`, error);
+    }
+  }
+
+  async services(host: string): Promise<string[]> {
+    const dir = `${this.root}/${host}`;
+    try {
+      const services: string[] = [];
+      for (const service of await subdirectories(dir)) {
+        if (await holdsArchive(`${dir}/${service}`)) services.push(service);
+      }
+      return services;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        await this.#checkRoot();
+        return [];
+      }
+      throw this.#fail(`cannot list ${dir}`, error);
+    }
   }
 
   async list(host: string, service: string): Promise<StoredArchive[]> {
@@ -164,6 +190,28 @@ export class LocalDestination implements Destination {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The directories in `dir` that can be hosts or services, sorted. */
+async function subdirectories(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isDirectory && isLayoutName(entry.name)) names.push(entry.name);
+  }
+  return names.sort();
+}
+
+/** Whether `dir` holds a complete archive; one removed meanwhile (by retention) does not count. */
+async function holdsArchive(dir: string): Promise<boolean> {
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && idFromName(entry.name)) return true;
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+  return false;
 }
 
 /**

@@ -39,6 +39,8 @@ export function withRetries(
   };
   return {
     name: destination.name,
+    hosts: () => retrying("the listing of hosts", () => destination.hosts()),
+    services: (host) => retrying("the listing of services", () => destination.services(host)),
     list: (host, service) => retrying("the listing", () => destination.list(host, service)),
     put: (host, service, id, path, size, signal, onProgress) =>
       retrying(

@@ -30,6 +30,7 @@ import {
   type Destination,
   idFromName,
   isAbandoned,
+  isLayoutName,
   type PartialsToRemove,
   type StoredArchive,
 } from "./destination.ts";
@@ -93,10 +94,12 @@ export class S3Destination implements Destination {
     });
   }
 
-  async list(host: string, service: string): Promise<StoredArchive[]> {
+  /**
+   * Every page of a listing under `prefix`: with `delimiter`, the "directories" below it come as
+   * common prefixes instead of the keys under them.
+   */
+  async *#pages(prefix: string, delimiter?: string) {
     const client = await this.#connect();
-    const prefix = this.#key(host, service);
-    const found: StoredArchive[] = [];
     let token: string | undefined;
     try {
       do {
@@ -104,19 +107,58 @@ export class S3Destination implements Destination {
           new ListObjectsV2Command({
             Bucket: this.#config.bucket,
             Prefix: prefix,
+            Delimiter: delimiter,
             ContinuationToken: token,
             MaxKeys: this.#pageSize,
           }),
         );
-        for (const object of page.Contents ?? []) {
-          const rest = object.Key?.slice(prefix.length) ?? "";
-          const id = rest.includes("/") ? undefined : idFromName(rest);
-          if (id) found.push({ id, size: object.Size ?? 0 });
-        }
+        yield page;
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
     } catch (error) {
       throw this.#fail(`cannot list s3://${this.#config.bucket}/${prefix}`, error);
+    }
+  }
+
+  async hosts(): Promise<string[]> {
+    const prefix = this.#config.path;
+    const hosts: string[] = [];
+    for await (const page of this.#pages(prefix, "/")) {
+      for (const { Prefix: common } of page.CommonPrefixes ?? []) {
+        const host = common?.slice(prefix.length, -1) ?? "";
+        if (host && isLayoutName(host)) hosts.push(host);
+      }
+    }
+    return hosts.sort();
+  }
+
+  /**
+   * One listing of every key under the host, not one per service: B2 charges per list request,
+   * and a service counts only once an archive is found in it anyway.
+   */
+  async services(host: string): Promise<string[]> {
+    const prefix = `${this.#config.path}${host}/`;
+    const services = new Set<string>();
+    for await (const page of this.#pages(prefix)) {
+      for (const object of page.Contents ?? []) {
+        const [service, name, ...deeper] = object.Key?.slice(prefix.length).split("/") ?? [];
+        if (deeper.length === 0 && service && isLayoutName(service) && idFromName(name ?? "")) {
+          services.add(service);
+        }
+      }
+    }
+    return [...services].sort();
+  }
+
+  async list(host: string, service: string): Promise<StoredArchive[]> {
+    const prefix = this.#key(host, service);
+    const found: StoredArchive[] = [];
+    for await (const page of this.#pages(prefix)) {
+      for (const object of page.Contents ?? []) {
+        const rest = object.Key?.slice(prefix.length) ?? "";
+        const id = rest.includes("/") ? undefined : idFromName(rest);
+        if (id) found.push({ id, size: object.Size ?? 0 });
+      }
     }
     return found.sort(byId);
   }

@@ -23,6 +23,7 @@ import {
   idFromName,
   idFromPartialName,
   isAbandoned,
+  isLayoutName,
   partialName,
   type PartialsToRemove,
   type StoredArchive,
@@ -58,9 +59,14 @@ export class SftpDestination implements Destination {
     this.#config = config;
   }
 
-  #dir(host: string, service: string): string {
+  /** The destination's directory; relative paths start at the login directory. */
+  #base(): string {
     const base = this.#config.path === "/" ? "" : this.#config.path.replace(/\/+$/, "");
-    return `${base || "."}/${host}/${service}`;
+    return base || ".";
+  }
+
+  #dir(host: string, service: string): string {
+    return `${this.#base()}/${host}/${service}`;
   }
 
   #fail(action: string, error: unknown, permanent = false): DestinationError {
@@ -222,6 +228,31 @@ export class SftpDestination implements Destination {
     ]).catch((error) => {
       throw this.#fail(`cannot list ${dir}`, error);
     });
+  }
+
+  /** The directories in `dir` that can be hosts or services, sorted. */
+  async #subdirectories(dir: string): Promise<string[]> {
+    return (await this.#readdir(dir))
+      .filter(({ filename, attrs }) => attrs.isDirectory() && isLayoutName(filename))
+      .map(({ filename }) => filename)
+      .sort();
+  }
+
+  hosts(): Promise<string[]> {
+    return this.#subdirectories(this.#base());
+  }
+
+  async services(host: string): Promise<string[]> {
+    const candidates = await this.#subdirectories(`${this.#base()}/${host}`);
+    // Requests share the one connection; ssh2 runs them side by side.
+    const held = await Promise.all(
+      candidates.map(async (service) =>
+        (await this.#readdir(this.#dir(host, service))).some(({ filename, attrs }) =>
+          attrs.isFile() && idFromName(filename) !== undefined
+        )
+      ),
+    );
+    return candidates.filter((_, i) => held[i]);
   }
 
   async list(host: string, service: string): Promise<StoredArchive[]> {

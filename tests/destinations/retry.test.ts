@@ -1,4 +1,7 @@
-/** The retry wrapper around removePartials: transient failures retried, permanent ones not. */
+/**
+ * The retry wrapper around removePartials, hosts and services: transient failures retried,
+ * permanent ones not.
+ */
 import assert from "node:assert/strict";
 import type { Destination } from "../../src/destinations/destination.ts";
 import { withRetries } from "../../src/destinations/retry.ts";
@@ -10,6 +13,8 @@ function failingCleanup(errors: Error[]): Destination & { calls: number } {
   const destination = {
     name: "fake",
     calls: 0,
+    hosts: unused,
+    services: unused,
     list: unused,
     put: unused,
     open: unused,
@@ -48,4 +53,25 @@ Deno.test("removePartials is not retried after a permanent failure", async () =>
   );
   assert.equal(inner.calls, 1);
   assert.deepEqual(retries, []);
+});
+
+Deno.test("hosts and services are passed through and retried after a transient failure", async () => {
+  let failures = 1;
+  const flaky = <T>(value: T) => () =>
+    failures-- > 0
+      ? Promise.reject(new DestinationError("fake", "connection reset"))
+      : Promise.resolve(value);
+  const inner: Destination = {
+    ...failingCleanup([]),
+    hosts: flaky(["alpha", "beta"]),
+    services: (host: string) => flaky([`${host}-svc`])(),
+  };
+  const retries: string[] = [];
+  const wrapped = withRetries(inner, (m) => retries.push(m), policy);
+  assert.deepEqual(await wrapped.hosts(), ["alpha", "beta"]);
+  failures = 1;
+  assert.deepEqual(await wrapped.services("alpha"), ["alpha-svc"]);
+  assert.equal(retries.length, 2);
+  assert.match(retries[0], /retrying the listing of hosts/);
+  assert.match(retries[1], /retrying the listing of services/);
 });

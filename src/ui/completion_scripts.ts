@@ -224,6 +224,13 @@ ${fn}_reply() {
   while IFS= read -r line; do COMPREPLY+=("$line"); done
 }
 
+# A word as typed, without its quotes or backslash escapes: "/a b/c.yaml", '/a b', /a\\ b.
+${fn}_dequote() {
+  local w=$1
+  if [[ $w == \\"*\\" || $w == \\'*\\' ]]; then w=\${w:1:\${#w}-2}; fi
+  printf '%s' "\${w//\\\\ / }"
+}
+
 # Appends the completions of $cur for a value of kind $1.
 ${fn}_values() {
   case $1 in
@@ -260,7 +267,7 @@ ${fn}() {
       fi
       case $word in
         -c | --config)
-          word=\${COMP_WORDS[i]}
+          word=$(${fn}_dequote "\${COMP_WORDS[i]}")
           [[ $word == "~/"* ]] && word=$HOME/\${word#"~/"}
           config=(--config "$word")
           ;;

@@ -233,6 +233,17 @@ Deno.test("completions bash: restore and backup offer the configured services, b
   ) {
     assert.deepEqual(await bashComplete(withConfig, words), ["photos"], words.join(" "));
   }
+
+  // A config path with a space, typed quoted or escaped, as bash keeps it in COMP_WORDS.
+  const spaced = `${other.path}/my config.yaml`;
+  await Deno.copyFile(t.config, spaced);
+  for (const typed of [`"${spaced}"`, `'${spaced}'`, spaced.replace(" ", "\\ ")]) {
+    assert.deepEqual(
+      await bashComplete(env, ["packrat", "--config", typed, "restore", "p"]),
+      ["photos"],
+      typed,
+    );
+  }
 });
 
 Deno.test("completions bash: --backup offers the ids of existing backups and latest, --from the destinations", async () => {

@@ -185,6 +185,14 @@ async function restoreAll(
       plan.push(await planOne(ctx, service, { host, master, before, flags, quiet }));
     }
     console.log(describePlan(plan, host));
+    const unmapped = await unconfiguredServices(ctx, host);
+    if (unmapped.length) {
+      console.log(
+        `Not restored: backups of ${host} that no configured service matches: ${
+          unmapped.join(", ")
+        } (renamed? add them to the config to restore them)`,
+      );
+    }
     if (flags.dryRun) {
       console.log("Nothing was changed (--dry-run).");
       return plan.every((p) => p.job) ? ExitCode.ok : ExitCode.partial;
@@ -244,6 +252,14 @@ async function restoreAll(
   } finally {
     await closeDestinations(ctx.destinations);
   }
+}
+
+/** Services the destinations hold backups of for `host` that the config does not name. */
+async function unconfiguredServices(ctx: Context, host: string): Promise<string[]> {
+  const configured = new Set(ctx.config.services.map((s) => s.name));
+  const listed = await Promise.allSettled(ctx.destinations.map((d) => d.services(host)));
+  const found = new Set(listed.flatMap((l) => l.status === "fulfilled" ? l.value : []));
+  return [...found].filter((name) => !configured.has(name)).sort();
 }
 
 /** Where one service of `restore --all` comes from and goes to, or why it cannot. */

@@ -53,8 +53,23 @@ Deno.test("restore --all --host old: every service back byte for byte, a plan an
   assert.equal(refused.code, 2, show(refused));
   assert.match(refused.stderr, /pass --yes to restore every service/);
 
+  // A service the old machine had and this config no longer names.
+  const config = JSON.parse(await Deno.readTextFile(s.config));
+  config.services.legacy = { path: `${dir.path}/legacy` };
+  config.backup.host = "old";
+  await Deno.mkdir(`${dir.path}/legacy`);
+  await Deno.writeTextFile(s.config, JSON.stringify(config));
+  assertOk(await s.run(["backup", "legacy"]));
+  delete config.services.legacy;
+  config.backup.host = "new";
+  await Deno.writeTextFile(s.config, JSON.stringify(config));
+
   const dry = await s.run(["restore", "--all", "--host", "old", "--dry-run"]);
   assert.equal(dry.code, 0, show(dry));
+  assert.match(
+    dry.stdout,
+    /Not restored: backups of old that no configured service matches: legacy/,
+  );
   assert.match(dry.stdout, /Restore plan for old:/);
   assert.match(
     dry.stdout,

@@ -14,13 +14,13 @@
   deno,
 }:
 let
-  # The version is written once, in src/cli/main.ts (`export const VERSION = "…";`).
+  # The version is written once, in src/version.ts (`export const VERSION = "…";`).
   versionLine = ''export const VERSION = "([^"]+)";'';
-  mainLines = lib.splitString "\n" (builtins.readFile ../src/cli/main.ts);
+  mainLines = lib.splitString "\n" (builtins.readFile ../src/version.ts);
   matches = builtins.filter (m: m != null) (map (builtins.match versionLine) mainLines);
   version =
     if matches == [ ] then
-      throw "nix/package.nix: no `export const VERSION = \"…\";` line in src/cli/main.ts"
+      throw "nix/package.nix: no `export const VERSION = \"…\";` line in src/version.ts"
     else
       builtins.head (builtins.head matches);
 

@@ -600,7 +600,7 @@ let
     }
     {
       id = "package-meta";
-      what = "package.nix: version from src/cli/main.ts, meta";
+      what = "package.nix: version from src/version.ts, meta";
       ok =
         packageAttrs.version == "0.1.0"
         && packageAttrs.meta.mainProgram == "packrat"

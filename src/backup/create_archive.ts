@@ -9,6 +9,7 @@ import type { ServiceConfig } from "../config/types.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import { PackratError } from "../errors.ts";
 import { removeIfExists, writeAll } from "../io/files.ts";
+import { VERSION } from "../version.ts";
 import type { Journal } from "../state/lock.ts";
 import type { Logger } from "../ui/log.ts";
 
@@ -53,7 +54,8 @@ export async function createArchive(options: {
       root: service.path,
       exclude: service.exclude,
       master: options.master,
-      meta: { service: service.name, host: options.host, id },
+      // Shown by `list --json` from the header alone; authenticated with the archive.
+      meta: { service: service.name, host: options.host, id, path: service.path, version: VERSION },
       sink: (bytes) => writeAll(file, bytes),
       warn: (message) => options.log.warn(`${service.name}: ${message}`),
       onProgress: options.onProgress,

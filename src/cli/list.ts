@@ -8,6 +8,8 @@ import type { Command } from "commander";
 import { type BackupRow, listBackups } from "../catalog/catalog.ts";
 import { type HostBackupRow, listFleet } from "../catalog/fleet.ts";
 import { closeDestinations } from "../destinations/index.ts";
+import { readHeader } from "../crypto/header.ts";
+import { messageOf } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { formatAgo, formatLocalTime } from "../ui/time.ts";
 import { type Cli, type Context, openContext, serviceNamed } from "./context.ts";
@@ -26,6 +28,7 @@ export function registerList(program: Command, cli: Cli): void {
       if (options.allHosts) return await listAllHosts(ctx, name, options.json);
       const services = name ? [serviceNamed(ctx.config, name)] : ctx.config.services;
       const rows: BackupRow[] = [];
+      let facts: Record<string, string | null>[] | undefined;
       try {
         for (const service of services) {
           rows.push(
@@ -33,11 +36,14 @@ export function registerList(program: Command, cli: Cli): void {
               .rows,
           );
         }
+        if (options.json) facts = await headerFacts(ctx, ctx.config.backup.host, rows);
       } finally {
         await closeDestinations(ctx.destinations);
       }
-      if (options.json) {
-        console.log(JSON.stringify(rows.map(backupJson), null, 2));
+      if (facts) {
+        console.log(
+          JSON.stringify(rows.map((r, i) => ({ ...backupJson(r), ...facts[i] })), null, 2),
+        );
         return;
       }
       printTable(rows, services.map((s) => s.name), ctx.destinations.map((d) => d.name));
@@ -47,6 +53,53 @@ export function registerList(program: Command, cli: Cli): void {
 interface ListOptions {
   json?: boolean;
   allHosts?: boolean;
+}
+
+/** How many archive headers are read at once. */
+const HEADER_READS = 4;
+
+/**
+ * What each backup's header says about where it came from — the source path, the host and the
+ * Packrat version that made it — read from the first destination holding it: the stream is
+ * cancelled after the header, so no archive is downloaded. Archives made before these fields
+ * existed give null; one that cannot be read gives its error.
+ */
+async function headerFacts(
+  ctx: Context,
+  host: string,
+  rows: readonly BackupRow[],
+): Promise<Record<string, string | null>[]> {
+  const facts: Record<string, string | null>[] = new Array(rows.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < rows.length) {
+      const i = next++;
+      const row = rows[i];
+      const destination = ctx.destinations.find((d) => d.name === row.destinations[0]);
+      try {
+        if (!destination) throw new Error("no destination holds it");
+        const source = `${destination.name}:${row.id}`;
+        const { meta } = await readHeader(
+          await destination.open(host, row.service, row.id),
+          source,
+        );
+        facts[i] = {
+          source_path: meta.path ?? null,
+          host: meta.host ?? host,
+          packrat_version: meta.version ?? null,
+        };
+      } catch (error) {
+        facts[i] = {
+          source_path: null,
+          host,
+          packrat_version: null,
+          header_error: messageOf(error),
+        };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: HEADER_READS }, worker));
+  return facts;
 }
 
 /** A backup as `list --json` prints it; fields are only ever added. */

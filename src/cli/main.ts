@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { ExitCode, exitCodeOf, PackratError } from "../errors.ts";
+import { VERSION } from "../version.ts";
 import { clearProgressLine, stderrLogger } from "../ui/log.ts";
 import { registerBackup } from "./backup.ts";
 import { registerCompletions } from "./completions.ts";
@@ -21,8 +22,6 @@ import { registerRestore } from "./restore.ts";
 import { registerStatus } from "./status.ts";
 import { registerSystemdUnit } from "./systemd_unit.ts";
 import { registerVerify } from "./verify.ts";
-
-export const VERSION = "0.1.0";
 
 /** Runs the CLI and returns the process exit code. */
 export async function main(args: string[]): Promise<number> {

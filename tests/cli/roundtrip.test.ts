@@ -191,6 +191,10 @@ Deno.test("list --json reports service, id, ISO time, size and destinations", as
     const [file] = await findArchives(s.dest, row.service);
     assert.equal(row.size, (await Deno.stat(file)).size);
     assert.deepEqual(row.destinations, ["local"]);
+    // From the archive's header, read without downloading the archive.
+    assert.equal(row.host, "testhost");
+    assert.equal(row.source_path, `${dir.path}/data`);
+    assert.match(row.packrat_version, /^\d+\.\d+\.\d+$/);
   }
   assert.deepEqual(rows.map((r: { service: string }) => r.service).sort(), ["one", "two"]);
   const table = assertOk(await s.run(["list", "one"])).stdout;

@@ -119,3 +119,40 @@ Deno.test("restore --all --target DIR rehearses into DIR/<service>, leaving the 
   const misuse = await s.run(["restore", "alpha", "--all", "--yes"]);
   assert.equal(misuse.code, 2, show(misuse));
 });
+
+Deno.test("restore --all --before: per service, the newest backup taken before the time", async () => {
+  await using dir = await tempDir();
+  const paths = { a: `${dir.path}/a`, b: `${dir.path}/b` };
+  for (const path of Object.values(paths)) await Deno.mkdir(path);
+  const s = await setup(dir.path, { a: { path: paths.a }, b: { path: paths.b } });
+  const backup = async (service: "a" | "b", version: string) => {
+    await Deno.writeTextFile(`${paths[service]}/v.txt`, version);
+    return /backup (\S+)/.exec(assertOk(await s.run(["backup", service])).stdout)![1];
+  };
+  await backup("a", "a1");
+  await backup("b", "b1");
+  const a2 = await backup("a", "a2");
+  const b2 = await backup("b", "b2");
+  await backup("a", "a3");
+  // Just after b's second backup, before a's third: a's newest before it is a2, b's is b2.
+  const between = (await s.run(["list", "--json"])).stdout;
+  const times = JSON.parse(between).map((r: { id: string; time: string }) => [r.id, r.time]);
+  const timeOf = (id: string) => Date.parse(times.find(([i]: string[]) => i === id)[1]);
+  const before = new Date(timeOf(b2) + 1).toISOString();
+  assert.ok(timeOf(a2) < timeOf(b2));
+
+  const rehearsal = `${dir.path}/rehearsal`;
+  const result = await s.run([
+    "restore",
+    "--all",
+    "--before",
+    before,
+    "--target",
+    rehearsal,
+    "--yes",
+  ]);
+  assert.equal(result.code, 0, show(result));
+  assert.equal(await Deno.readTextFile(`${rehearsal}/a/v.txt`), "a2");
+  assert.equal(await Deno.readTextFile(`${rehearsal}/b/v.txt`), "b2");
+  assert.match(result.stdout, new RegExp(`^ {2}a +${a2.replaceAll(".", "\\.")}`, "m"));
+});

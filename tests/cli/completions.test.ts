@@ -272,8 +272,8 @@ Deno.test("completions bash: --backup offers the ids of existing backups and lat
     "local",
   ]);
   assert.deepEqual(
-    await bashComplete(env, ["packrat", "--config", `${dir.path}/conf`, "list", ""]),
-    ["--json"],
+    sorted(await bashComplete(env, ["packrat", "--config", `${dir.path}/conf`, "list", ""])),
+    ["--all-hosts", "--json"],
   );
   assert.deepEqual(await bashComplete(env, ["packrat", "--config", `${dir.path}/conf`]), [
     `${dir.path}/config.yaml`,

@@ -17,7 +17,7 @@ import { pickBackup, sourcesFor } from "../restore/find.ts";
 import { compileIncludes } from "../restore/include.ts";
 import { parseBefore } from "../restore/when.ts";
 import { isPathSegment } from "../config/fields.ts";
-import { compareWithTarget, type RestoreChanges } from "../restore/changes.ts";
+import { compareWithTarget } from "../restore/changes.ts";
 import { restoreBackup, type RestoreReport } from "../restore/restore.ts";
 import { resolveTarget } from "../restore/target.ts";
 import { StateLock } from "../state/lock.ts";
@@ -25,7 +25,7 @@ import { recoverDeadRuns } from "../state/recover.ts";
 import { readHistory } from "../state/history.ts";
 import { confirm, requireTerminal, selectBackup, selectService } from "../ui/prompts.ts";
 import { progressBoard, transferLine } from "../ui/progress.ts";
-import { formatAgo, formatLocalTime } from "../ui/time.ts";
+import { describeChanges, describePlan, describeRestore } from "../ui/restore_summary.ts";
 import { type Cli, type Context, openContext, readKey, serviceNamed } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
 import { interruptible } from "./signals.ts";
@@ -184,7 +184,17 @@ async function restoreAll(
     for (const service of ctx.config.services) {
       plan.push(await planOne(ctx, service, { host, master, before, flags, quiet }));
     }
-    console.log(describePlan(plan, host));
+    console.log(describePlan(
+      plan.map(({ service, job, problem }) => ({
+        service,
+        problem,
+        row: job?.row,
+        from: job?.sources[0]?.name,
+        target: job?.target,
+        stops: job && job.target === job.live ? service.docker?.containers ?? [] : [],
+      })),
+      host,
+    ));
     const unmapped = await unconfiguredServices(ctx, host);
     if (unmapped.length) {
       console.log(
@@ -302,32 +312,6 @@ async function planOne(
   } catch (error) {
     return { service, problem: messageOf(error) };
   }
-}
-
-/** The plan as a table: service, backup, age, size, source, target, containers to stop. */
-function describePlan(plan: readonly PlannedRestore[], host: string): string {
-  const rows = [["SERVICE", "BACKUP", "AGE", "SIZE", "FROM", "INTO", "STOPS"]];
-  for (const { service, job, problem } of plan) {
-    if (!job) {
-      rows.push([service.name, "—", "", "", "", "", `not restored: ${problem}`]);
-      continue;
-    }
-    const inPlace = job.target === job.live;
-    rows.push([
-      service.name,
-      job.row.id,
-      formatAgo(job.row.time),
-      formatBytes(job.row.size),
-      job.sources[0]?.name ?? "?",
-      job.target,
-      inPlace ? (service.docker?.containers ?? []).join(", ") : "",
-    ]);
-  }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return [
-    `Restore plan for ${host}:`,
-    ...rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()}`),
-  ].join("\n");
 }
 
 /** What one restore needs, once the backup is chosen. */
@@ -466,97 +450,6 @@ async function knownEntries(stateDir: string, service: string): Promise<Map<stri
   } catch {
     return new Map();
   }
-}
-
-/** What the restore will do, before it is confirmed: what is replaced, where, how much. */
-async function describeRestore(options: {
-  row: BackupRow;
-  target: string;
-  include: readonly string[];
-  from?: string;
-  containers: readonly string[];
-}): Promise<string> {
-  const { row, target, include, containers } = options;
-  const now = await treeSize(target);
-  const current = now === undefined
-    ? "does not exist yet; it will be created"
-    : now.entries === 0
-    ? "empty now"
-    : `now ${now.capped ? "over " : ""}${now.entries.toLocaleString("en-US")} ${
-      now.entries === 1 ? "entry" : "entries"
-    }, ${formatBytes(now.bytes)}${now.unreadable ? ", partly unreadable" : ""}`;
-  const what = include.length
-    ? `only paths matching ${include.join(", ")}; everything else stays`
-    : "everything in it";
-  const lines = [
-    `Restore ${row.service} from backup ${row.id} (${formatLocalTime(row.time)}, ${
-      formatAgo(row.time)
-    })`,
-    `  into        ${target} (${current})`,
-    `  replaces    ${what}`,
-    `  backup      ${formatBytes(row.size)} encrypted, read from ${options.from ?? "?"}${
-      row.destinations.length > 1
-        ? ` (also on ${row.destinations.filter((d) => d !== options.from).join(", ")})`
-        : ""
-    }`,
-  ];
-  if (containers.length) {
-    lines.push(
-      `  containers  ${containers.join(", ")} will be stopped during the restore and started again`,
-    );
-  }
-  return lines.join("\n");
-}
-
-/** How many entries the summary counts at most: enough to say "a lot". */
-const MAX_COUNTED = 100_000;
-
-/**
- * Entries and bytes under `path` (undefined when it does not exist), counting at most
- * MAX_COUNTED entries; directories that cannot be read are noted, not fatal.
- */
-async function treeSize(
-  path: string,
-): Promise<{ entries: number; bytes: number; capped: boolean; unreadable: boolean } | undefined> {
-  const total = { entries: 0, bytes: 0, capped: false, unreadable: false };
-  const walk = async (dir: string): Promise<void> => {
-    let listing: AsyncIterable<Deno.DirEntry>;
-    try {
-      listing = Deno.readDir(dir);
-      for await (const entry of listing) {
-        if (total.entries >= MAX_COUNTED) {
-          total.capped = true;
-          return;
-        }
-        total.entries++;
-        const child = `${dir}/${entry.name}`;
-        if (entry.isDirectory) await walk(child);
-        else if (entry.isFile) {
-          total.bytes += (await Deno.lstat(child).catch(() => ({ size: 0 }))).size;
-        }
-      }
-    } catch (error) {
-      if (dir === path && error instanceof Deno.errors.NotFound) throw error;
-      total.unreadable = true;
-    }
-  };
-  try {
-    await walk(path);
-  } catch {
-    return undefined;
-  }
-  return total;
-}
-
-/** `--dry-run`'s report: one line per path, `+` added, `~` replaced, `-` removed. */
-function describeChanges(changes: RestoreChanges): string {
-  const lines = [
-    `Would add ${changes.added.length}, replace ${changes.replaced.length}, remove ${changes.removed.length} (${changes.unchanged} unchanged); nothing was changed.`,
-    ...changes.added.map((p) => `  + ${p}`),
-    ...changes.replaced.map((p) => `  ~ ${p}`),
-    ...changes.removed.map((p) => `  - ${p}`),
-  ];
-  return lines.join("\n");
 }
 
 /** `--before`: the backups taken before `time`, newest first; none is an error saying so. */

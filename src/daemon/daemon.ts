@@ -19,6 +19,8 @@ import { notifierFor } from "../notify/notify.ts";
 import { stateDirectory } from "../state/directory.ts";
 import {
   attemptFinished,
+  findHistory,
+  freshHistory,
   hasHistory,
   readHistory,
   type Trigger,
@@ -407,8 +409,9 @@ async function catchUps(setup: Setup, now: Date, log: Logger): Promise<Due[]> {
   const due: Due[] = [];
   await eachService(setup, log, async (service) => {
     const schedule = setup.schedules.get(service.name);
-    if (!schedule || !service.catchUp || !await hasHistory(setup.stateDir, service.name)) return;
-    const history = await readHistory(setup.stateDir, service.name, now);
+    if (!schedule || !service.catchUp) return;
+    const history = await findHistory(setup.stateDir, service.name);
+    if (!history) return;
     const missed = schedule.previous(now);
     const lastRun = new Date(history.lastRunStarted ?? history.since);
     if (missed && missed > lastRun) {
@@ -427,7 +430,7 @@ async function catchUps(setup: Setup, now: Date, log: Logger): Promise<Due[]> {
 async function startHistories(setup: Setup, now: Date, log: Logger): Promise<void> {
   await eachService(setup, log, async (service) => {
     if (await hasHistory(setup.stateDir, service.name)) return;
-    await writeHistory(setup.stateDir, await readHistory(setup.stateDir, service.name, now));
+    await writeHistory(setup.stateDir, freshHistory(service.name, now));
   });
 }
 

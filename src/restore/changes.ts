@@ -7,6 +7,7 @@
  */
 import { unpackArchive } from "../archive/unpack.ts";
 import type { MasterKey } from "../crypto/key.ts";
+import { lstatOrNone } from "../io/tree.ts";
 import { PathGuard } from "./extract.ts";
 import { Selection } from "./include.ts";
 
@@ -97,16 +98,5 @@ function listRemoved(target: string, rel: string, inBackup: Set<string>, removed
     const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
     if (!inBackup.has(child)) removed.push(entry.isDirectory ? `${child}/` : child);
     else if (entry.isDirectory) listRemoved(target, child, inBackup, removed);
-  }
-}
-
-function lstatOrNone(path: string): Deno.FileInfo | undefined {
-  try {
-    return Deno.lstatSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-      return undefined;
-    }
-    throw error;
   }
 }

@@ -67,20 +67,31 @@ function historyPath(stateDir: string, service: string): string {
   return `${stateDir}/services/${service}.json`;
 }
 
+/** The history of a service Packrat has just met: it counts from `now`. */
+export function freshHistory(service: string, now = new Date()): ServiceHistory {
+  return { service, since: now.toISOString(), consecutiveFailures: 0 };
+}
+
 /** The service's history; a service never seen before gets a fresh one (not yet written). */
 export async function readHistory(
   stateDir: string,
   service: string,
   now = new Date(),
 ): Promise<ServiceHistory> {
+  return await findHistory(stateDir, service) ?? freshHistory(service, now);
+}
+
+/** The service's history, or undefined when Packrat has none yet. */
+export async function findHistory(
+  stateDir: string,
+  service: string,
+): Promise<ServiceHistory | undefined> {
   const path = historyPath(stateDir, service);
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      return { service, since: now.toISOString(), consecutiveFailures: 0 };
-    }
+    if (error instanceof Deno.errors.NotFound) return undefined;
     throw new PackratError(`cannot read ${path}: ${messageOf(error)}`);
   }
   try {

@@ -7,7 +7,7 @@
 import type { Config, ServiceConfig } from "../config/types.ts";
 import { scheduleOf } from "../daemon/schedule.ts";
 import { messageOf } from "../errors.ts";
-import { hasHistory, readHistory, type ServiceHistory } from "../state/history.ts";
+import { findHistory, freshHistory, type ServiceHistory } from "../state/history.ts";
 import type { Logger } from "../ui/log.ts";
 import { type ServiceMetrics, writeMetricsFile } from "./metrics.ts";
 
@@ -34,11 +34,12 @@ export function collectStates(
     const schedule = scheduleOf(service);
     const timing = { nextRun: schedule?.next(now), intervalMs: schedule?.intervalMs(now) };
     try {
-      const known = await hasHistory(stateDir, service.name);
-      return { service, history: await readHistory(stateDir, service.name, now), known, ...timing };
+      const found = await findHistory(stateDir, service.name);
+      const history = found ?? freshHistory(service.name, now);
+      return { service, history, known: found !== undefined, ...timing };
     } catch (error) {
       // One unreadable history must not hide how the other services stand.
-      const history = { service: service.name, since: now.toISOString(), consecutiveFailures: 0 };
+      const history = freshHistory(service.name, now);
       return { service, history, known: false, problem: messageOf(error), ...timing };
     }
   }));

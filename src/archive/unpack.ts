@@ -48,9 +48,10 @@ export async function unpackArchive(
   master: MasterKey,
   source: string,
   sink: ArchiveSink,
+  { lowPriority = false }: { lowPriority?: boolean } = {},
 ): Promise<UnpackResult> {
   let header: ArchiveHeader | undefined;
-  const pool = new ZstdPool();
+  const pool = new ZstdPool(undefined, { lowPriority });
   try {
     const plain = input.pipeThrough(decryptStream(master, source, (h) => header = h));
     const { entries, bytes } = await readTar(decompress(plain, pool), sink, source);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ZstdRequest, ZstdResponse } from "./zstd_worker.ts";
+import { LOW_PRIORITY_NAME, type ZstdRequest, type ZstdResponse } from "./zstd_worker.ts";
 
 /** Tar bytes per zstd frame: a backup compresses independent segments of this size. */
 export const SEGMENT_SIZE = 2 * 1024 * 1024;
@@ -32,11 +32,18 @@ export class ZstdPool {
   #nextId = 0;
   #broken?: Error;
 
-  /** `size` defaults to the number of CPUs, at least 1 and at most 4. */
-  constructor(size = Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1))) {
+  /**
+   * `size` defaults to the number of CPUs, at least 1 and at most 4. `lowPriority` workers run
+   * at nice 19, for work that should yield to everything else.
+   */
+  constructor(
+    size = Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1)),
+    { lowPriority = false }: { lowPriority?: boolean } = {},
+  ) {
     for (let slot = 0; slot < size; slot++) {
       const worker = new Worker(new URL("./zstd_worker.ts", import.meta.url).href, {
         type: "module",
+        ...(lowPriority ? { name: LOW_PRIORITY_NAME } : {}),
       });
       worker.onmessage = (event: MessageEvent<ZstdResponse>) => this.#settle(event.data);
       worker.onerror = (event) => {

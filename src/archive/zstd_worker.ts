@@ -10,7 +10,11 @@
  *
  * @module
  */
+import os from "node:os";
 import zlib from "node:zlib";
+
+/** A pool made for background work (a scheduled verify) names its workers this way. */
+export const LOW_PRIORITY_NAME = "zstd-low-priority";
 
 export interface ZstdRequest {
   id: number;
@@ -87,9 +91,20 @@ function transform(request: ZstdRequest): number {
 }
 
 const scope = self as unknown as {
+  name: string;
   onmessage: ((event: MessageEvent<ZstdRequest>) => void) | null;
   postMessage(message: ZstdResponse, transfer: Transferable[]): void;
 };
+
+// On Linux the nice value belongs to the thread: this lowers this worker alone, not the
+// backups that other workers of the process compress at the same time.
+if (scope.name === LOW_PRIORITY_NAME) {
+  try {
+    os.setPriority(19);
+  } catch {
+    // Only the speed of the work changes: not a reason to fail it.
+  }
+}
 
 scope.onmessage = ({ data: request }) => {
   const { id, input, output } = request;

@@ -11,7 +11,8 @@ import { closeDestinations } from "../destinations/index.ts";
 import { readHeader } from "../crypto/header.ts";
 import { messageOf } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
-import { formatAgo, formatLocalTime } from "../ui/time.ts";
+import { type CopyCheck, findHistory } from "../state/history.ts";
+import { formatAge, formatAgo, formatLocalTime } from "../ui/time.ts";
 import { type Cli, type Context, openContext, serviceNamed } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
 
@@ -29,6 +30,7 @@ export function registerList(program: Command, cli: Cli): void {
       const services = name ? [serviceNamed(ctx.config, name)] : ctx.config.services;
       const rows: BackupRow[] = [];
       let facts: Record<string, string | null>[] | undefined;
+      const checks = await copyChecks(ctx.stateDir, services.map((s) => s.name));
       try {
         for (const service of services) {
           rows.push(
@@ -42,11 +44,19 @@ export function registerList(program: Command, cli: Cli): void {
       }
       if (facts) {
         console.log(
-          JSON.stringify(rows.map((r, i) => ({ ...backupJson(r), ...facts[i] })), null, 2),
+          JSON.stringify(
+            rows.map((r, i) => ({
+              ...backupJson(r),
+              ...facts[i],
+              verified: verifiedJson(r, checks.get(r.service)),
+            })),
+            null,
+            2,
+          ),
         );
         return;
       }
-      printTable(rows, services.map((s) => s.name), ctx.destinations.map((d) => d.name));
+      printTable(rows, services.map((s) => s.name), ctx.destinations.map((d) => d.name), checks);
     });
 }
 
@@ -100,6 +110,37 @@ async function headerFacts(
   };
   await Promise.all(Array.from({ length: HEADER_READS }, worker));
   return facts;
+}
+
+/** Per service: backup id → destination → the last read-back of that copy (verify, repair). */
+type Checks = ReadonlyMap<string, Readonly<Record<string, Readonly<Record<string, CopyCheck>>>>>;
+
+/** What the state directory remembers of the copies' verification; nothing when unreadable. */
+async function copyChecks(stateDir: string, services: readonly string[]): Promise<Checks> {
+  const checks = new Map<string, Record<string, Record<string, CopyCheck>>>();
+  for (const service of services) {
+    try {
+      const copies = (await findHistory(stateDir, service))?.verify?.copies;
+      if (copies) checks.set(service, copies);
+    } catch {
+      // A damaged history: `status` reports it; the listing stands without it.
+    }
+  }
+  return checks;
+}
+
+/** `verified` in `list --json`: per destination holding the backup, its last check, or null. */
+function verifiedJson(
+  r: BackupRow,
+  copies: Readonly<Record<string, Readonly<Record<string, CopyCheck>>>> | undefined,
+) {
+  return Object.fromEntries(r.destinations.map((d) => {
+    const check = copies?.[r.id]?.[d];
+    return [
+      d,
+      check ? { time: check.time, intact: check.intact, error: check.error ?? null } : null,
+    ];
+  }));
 }
 
 /** A backup as `list --json` prints it; fields are only ever added. */
@@ -157,13 +198,28 @@ async function listAllHosts(
 
 const BACKUP_HEADINGS = ["TIME", "AGE", "SIZE"];
 
-/** Local time, age, size, a column per destination (✓ holds it, – not), the id. */
-function backupCells(r: BackupRow, destinations: string[], now: Date): string[] {
+/**
+ * Local time, age, size, a column per destination, the id. A destination's cell: ✓ holds it
+ * (with how long ago the copy was last read back intact, if it was), ✗ holds a copy found
+ * damaged, – does not hold it.
+ */
+function backupCells(
+  r: BackupRow,
+  destinations: string[],
+  now: Date,
+  copies?: Readonly<Record<string, Readonly<Record<string, CopyCheck>>>>,
+): string[] {
   return [
     formatLocalTime(r.time),
     formatAgo(r.time, now),
     formatBytes(r.size),
-    ...destinations.map((d) => r.destinations.includes(d) ? "✓" : "–"),
+    ...destinations.map((d) => {
+      if (!r.destinations.includes(d)) return "–";
+      const check = copies?.[r.id]?.[d];
+      if (!check) return "✓";
+      const age = formatAge(now.getTime() - Date.parse(check.time));
+      return check.intact ? `✓ verified ${age} ago` : `✗ DAMAGED (${age} ago)`;
+    }),
     `${r.id}${r.destinations.length === 1 && destinations.length > 1 ? "  (one copy)" : ""}`,
   ];
 }
@@ -171,10 +227,17 @@ function backupCells(r: BackupRow, destinations: string[], now: Date): string[] 
 /**
  * One row per backup; a backup on one destination only (of several) is marked.
  */
-function printTable(rows: BackupRow[], services: string[], destinations: string[]): void {
+function printTable(
+  rows: BackupRow[],
+  services: string[],
+  destinations: string[],
+  checks: Checks,
+): void {
   const now = new Date();
   const table = [["SERVICE", ...BACKUP_HEADINGS, ...destinations, "ID"]];
-  for (const r of rows) table.push([r.service, ...backupCells(r, destinations, now)]);
+  for (const r of rows) {
+    table.push([r.service, ...backupCells(r, destinations, now, checks.get(r.service))]);
+  }
   if (rows.length > 0) { for (const line of formatColumns(table, [3])) console.log(line); }
   for (const service of services.filter((s) => !rows.some((r) => r.service === s))) {
     console.log(`${service}: no backups yet (make one with \`packrat backup ${service}\`)`);

@@ -18,6 +18,7 @@ import { registerInit } from "./init.ts";
 import { registerList } from "./list.ts";
 import { registerPrune } from "./prune.ts";
 import { registerRekey } from "./rekey.ts";
+import { registerRepair } from "./repair.ts";
 import { registerRestore } from "./restore.ts";
 import { registerStatus } from "./status.ts";
 import { registerSystemdUnit } from "./systemd_unit.ts";
@@ -49,6 +50,7 @@ export async function main(args: string[]): Promise<number> {
       registerHosts,
       registerRestore,
       registerVerify,
+      registerRepair,
       registerPrune,
       registerStatus,
       registerDaemon,

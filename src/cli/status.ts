@@ -1,6 +1,6 @@
 /** `packrat status [--json]`: how each service stands; non-zero when one is overdue. @module */
 import type { Command } from "commander";
-import { formatLocal } from "../daemon/schedule.ts";
+import { formatLocal, localTimeZone } from "../daemon/schedule.ts";
 import { closeDestinations } from "../destinations/index.ts";
 import { ExitCode } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
@@ -14,7 +14,8 @@ export function registerStatus(program: Command, cli: Cli): void {
     .command("status")
     .description(
       "last success and failure, next run and newest backup per destination of each service; " +
-        "exits 1 when a scheduled service has no backup younger than twice its interval",
+        "exits 1 when a scheduled service has no backup younger than twice its interval, " +
+        "or when a verify found a stored copy damaged",
     )
     .argument("[service]", "only this service")
     .option("--json", "print JSON")
@@ -31,7 +32,7 @@ export function registerStatus(program: Command, cli: Cli): void {
       if (name) {
         statuses = statuses.filter((s) => s.service === serviceNamed(ctx.config, name).name);
       }
-      const ok = statuses.every((s) => !s.overdue);
+      const ok = statuses.every((s) => !s.overdue && !s.verify.damaged);
       if (options.json) console.log(JSON.stringify(toJson(statuses, ok, now), null, 2));
       else console.log(statuses.map((s) => describe(s, now)).join("\n\n"));
       cli.exitWith(ok ? ExitCode.ok : ExitCode.failure);
@@ -83,6 +84,18 @@ function toJson(statuses: readonly ServiceStatus[], ok: boolean, now: Date) {
             : null,
           error: d.error ?? null,
         })),
+        verify: {
+          schedule: s.verify.schedule ?? null,
+          next_run: iso(s.verify.nextRun),
+          last_run: s.verify.lastRun ?? null,
+          damaged: s.verify.damaged,
+          destinations: s.verify.destinations.map((d) => ({
+            name: d.name,
+            last_verified: d.time ?? null,
+            error: d.error ?? null,
+            damaged: d.damaged.map((c) => ({ id: c.id, time: c.time, error: c.error ?? null })),
+          })),
+        },
       };
     }),
   };
@@ -118,16 +131,41 @@ function describe(s: ServiceStatus, now: Date): string {
     rows.push(["failing", `the last ${s.history.consecutiveFailures} runs failed`]);
   }
   for (const d of s.destinations) {
+    const checked = s.verify.destinations.find((v) => v.name === d.name);
+    const verified = checked?.time
+      ? `; read back ${ago(checked.time)} ago${checked.error ? ` (failed: ${checked.error})` : ""}`
+      : "";
     rows.push([
       d.name,
-      d.error !== undefined
+      (d.error !== undefined
         ? `unreachable: ${d.error}`
         : d.newest
         ? `${d.backups} backup${d.backups === 1 ? "" : "s"}, newest ${ago(d.newest.time)} ago (${
           formatBytes(d.newest.size)
         })`
-        : "no backups",
+        : "no backups") + verified,
     ]);
+  }
+  const verify = s.verify;
+  if (verify.schedule || verify.lastRun) {
+    const next = verify.schedule
+      ? `"${verify.schedule}", next ${
+        verify.nextRun ? formatLocal(verify.nextRun, s.timeZone ?? localTimeZone()) : "never"
+      }`
+      : "not scheduled";
+    const last = verify.lastRun
+      ? `; last ${verify.lastRun.outcome} ${ago(verify.lastRun.finished)} ago`
+      : "; never run";
+    rows.push(["verify", `${next}${last}`]);
+  }
+  for (const d of verify.destinations) {
+    for (const copy of d.damaged) {
+      rows.push([
+        "DAMAGED",
+        `${d.name}: backup ${copy.id} (found ${ago(copy.time)} ago): ${copy.error ?? "damaged"}; ` +
+        `run \`packrat repair ${s.service}\``,
+      ]);
+    }
   }
   if (s.overdue) {
     rows.push([

@@ -16,6 +16,7 @@ import { verifyCopies } from "../restore/verify.ts";
 import { progressBoard, transferLine } from "../ui/progress.ts";
 import { type Cli, type Context, openContext, readKey, serviceNamed } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
+import { recordManualChecks } from "../verify/run.ts";
 
 interface VerifyFlags {
   backup: string;
@@ -27,14 +28,15 @@ export function registerVerify(program: Command, cli: Cli): void {
   program
     .command("verify")
     .description(
-      "download and fully decrypt and unpack a backup, writing nothing (default: newest)",
+      "download and fully decrypt and unpack a backup, restoring nothing; the results are noted for status and list (default: newest)",
     )
     .argument("[service]", "only this service (default: all)")
     .option("--backup <id>", "backup id, a unique prefix of one, or 'latest'", "latest")
     .option("--from <destination>", "read from this destination")
     .option("--all-copies", "verify the copy on every destination, not just the first one")
     .action(async (name: string | undefined, flags: VerifyFlags) => {
-      keepOnly("net");
+      // Writing: only the results, to the state directory.
+      keepOnly("net", "write");
       const ctx = await openContext(cli.global());
       const services = name ? [serviceNamed(ctx.config, name)] : ctx.config.services;
       const master = await readKey(ctx.config);
@@ -100,6 +102,20 @@ async function verifyService(
     });
   } finally {
     board.done();
+  }
+  const recorded = await recordManualChecks(ctx, service.name, {
+    results: verdicts.map((v) => ({
+      id: row.id,
+      destination: v.destination,
+      status: v.status,
+      error: v.status === "intact" ? undefined : v.error,
+    })),
+    unreachable: new Map(),
+  });
+  if (!recorded) {
+    ctx.log.info(
+      `${service.name}: the results are not recorded: ${service.name} is busy (a backup holds its lock)`,
+    );
   }
   const copy = (destination: string) => `${service.name}: backup ${row.id} on ${destination}`;
   for (const verdict of verdicts) {

@@ -33,7 +33,9 @@ import type {
   RetentionPolicy,
   S3Config,
   SynologyConfig,
+  VerifyConfig,
 } from "./types.ts";
+import { DEFAULT_VERIFY, verifyIn } from "./verify.ts";
 
 const DESTINATIONS = ["local", "s3", "synology"] as const;
 const BACKUP_KEYS = [
@@ -47,6 +49,7 @@ const BACKUP_KEYS = [
   "metrics_file",
   "timezone",
   "catch_up",
+  "verify",
   ...DESTINATIONS,
 ];
 const S3_KEYS = [
@@ -81,6 +84,7 @@ export interface BackupSection {
   /** Defaults for services that set none. */
   readonly timezone?: string;
   readonly catchUp?: boolean;
+  readonly verify?: VerifyConfig;
 }
 
 /** Reads `backup`; at least one destination is required. */
@@ -115,6 +119,7 @@ export function backupIn(env: ConfigEnvironment): Read<BackupSection> {
       defaultRetention,
       timezone: optional(ctx, mapping, "timezone", timeZone),
       catchUp: optional(ctx, mapping, "catch_up", boolean),
+      verify: optional(ctx, mapping, "verify", verifyIn(DEFAULT_VERIFY)),
     };
   };
 }

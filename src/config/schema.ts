@@ -13,6 +13,7 @@ import {
   required,
 } from "./reader.ts";
 import { servicesWith } from "./service.ts";
+import { DEFAULT_VERIFY } from "./verify.ts";
 import type { Config } from "./types.ts";
 
 /** The machine facts that defaults and `~` come from. */
@@ -51,6 +52,7 @@ export function readConfig(
       notify: optional(ctx, top, "notify", notifyIn(env.home)),
       timezone: backup?.timezone,
       catchUp: backup?.catchUp ?? true,
+      verify: backup?.verify ?? DEFAULT_VERIFY,
     }),
   );
   if (keyFile === undefined || backup === undefined || services === undefined) return undefined;

@@ -11,6 +11,7 @@ import {
   timeZone,
 } from "./fields.ts";
 import { notifyIn } from "./notify.ts";
+import { verifyIn } from "./verify.ts";
 import {
   boolean,
   childPath,
@@ -36,6 +37,7 @@ import type {
   RetentionPolicy,
   Secret,
   ServiceConfig,
+  VerifyConfig,
 } from "./types.ts";
 
 /** What a service takes from the global config when it does not set its own. */
@@ -45,6 +47,7 @@ export interface ServiceDefaults {
   readonly notify?: NotifyConfig;
   readonly timezone?: string;
   readonly catchUp: boolean;
+  readonly verify: VerifyConfig;
 }
 
 const SERVICE_KEYS = [
@@ -59,6 +62,7 @@ const SERVICE_KEYS = [
   "pre_backup",
   "post_backup",
   "notify",
+  "verify",
 ];
 const DOCKER_KEYS = ["container", "containers", "stop_timeout", "health_timeout"];
 const HOOK_KEYS = ["command", "working_dir", "environment", "timeout"];
@@ -112,6 +116,7 @@ function readService(
     preBackup: optional(ctx, mapping, "pre_backup", hook),
     postBackup: optional(ctx, mapping, "post_backup", hook),
     notify: optional(ctx, mapping, "notify", notifyIn(defaults.home)) ?? defaults.notify,
+    verify: optional(ctx, mapping, "verify", verifyIn(defaults.verify)) ?? defaults.verify,
   };
   return validName && path !== undefined ? service : undefined;
 }

@@ -56,6 +56,20 @@ export interface NotifyConfig {
   readonly healthchecks?: NotifyTarget;
 }
 
+/** Re-reading stored backups on a schedule (`verify:`), the service's or `backup.verify`. */
+export interface VerifyConfig {
+  /** A validated 5-field cron expression, in the service's time zone; absent: never scheduled. */
+  readonly schedule?: string;
+  /** The newest backup only, or every backup kept. */
+  readonly copies: "newest" | "all";
+  /** Every destination's copy, or only the first destination that holds the backup. */
+  readonly destinations: "all" | "first";
+  /** After a verify that found damaged or missing copies, the daemon runs `repair`. */
+  readonly repair: boolean;
+  /** Reads no faster than this (bytes per second); absent: as fast as it can. */
+  readonly maxBytesPerSecond?: number;
+}
+
 export interface ServiceConfig {
   /** Matches `[A-Za-z0-9._-]+`, never `.` or `..`: it becomes a path segment. */
   readonly name: string;
@@ -74,6 +88,8 @@ export interface ServiceConfig {
   readonly postBackup?: HookConfig;
   /** The service's own `notify`, else the global one. */
   readonly notify?: NotifyConfig;
+  /** The service's `verify` keys over `backup.verify`'s. */
+  readonly verify: VerifyConfig;
 }
 
 export interface LocalConfig {

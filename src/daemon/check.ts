@@ -16,7 +16,7 @@ import { newBackupId } from "../catalog/id.ts";
 import { DockerClient } from "../docker/client.ts";
 import { messageOf } from "../errors.ts";
 import { stateDirectory } from "../state/directory.ts";
-import { formatLocal, localTimeZone, scheduleOf } from "./schedule.ts";
+import { formatLocal, localTimeZone, scheduleOf, verifyScheduleOf } from "./schedule.ts";
 
 /** One line of the check: what was checked and, when it failed, why. */
 export interface CheckResult {
@@ -178,6 +178,19 @@ async function checkServices(
         }`
         : `none (manual only; local time zone ${localTimeZone()})`,
     });
+    const verify = verifyScheduleOf(service);
+    if (verify) {
+      const nextVerify = verify.next(now);
+      const { copies, destinations, repair } = service.verify;
+      note({
+        subject: `${name}: verify`,
+        detail: `"${verify.expression}" (${copies === "all" ? "every backup" : "newest backup"}, ${
+          destinations === "all" ? "every copy" : "first copy"
+        }${repair ? ", then repair" : ""}), next run ${
+          nextVerify ? formatLocal(nextVerify, verify.timeZone) : "never"
+        }`,
+      });
+    }
   }
 }
 

@@ -31,8 +31,11 @@ import { StateLock } from "../state/lock.ts";
 import { recoverDeadRuns } from "../state/recover.ts";
 import { collectStates, isOverdue, lastSuccessOf, refreshMetrics } from "../status/collect.ts";
 import type { Logger } from "../ui/log.ts";
-import { backupProgress, progressBoard } from "../ui/progress.ts";
-import { formatLocal, type Schedule, scheduleOf } from "./schedule.ts";
+import { backupProgress, progressBoard, transferLine } from "../ui/progress.ts";
+import { formatLocal, type Schedule, scheduleOf, verifyScheduleOf } from "./schedule.ts";
+import type { BackupRow } from "../catalog/catalog.ts";
+import { failuresOf, verifyService } from "../verify/run.ts";
+import { copyKey, repairService } from "../verify/repair.ts";
 
 /** Longest sleep between two looks at the clock: it may jump (suspend, NTP, a manual change). */
 const MAX_SLEEP_MS = 60_000;
@@ -47,11 +50,20 @@ interface Setup {
   readonly master: MasterKey;
   readonly stateDir: string;
   readonly schedules: ReadonlyMap<string, Schedule>;
+  /** Services with a `verify.schedule`. */
+  readonly verifySchedules: ReadonlyMap<string, Schedule>;
 }
+
+/** What a queued run does. */
+type Job = "backup" | "verify";
+
+/** How long a verify that found the service busy (a backup by hand) waits to try again. */
+const VERIFY_BUSY_RETRY_MS = 5 * 60_000;
 
 /** A run waiting for a free slot. */
 interface Due {
   readonly service: string;
+  readonly job: Job;
   /** The time it was due: the queue runs in this order. */
   readonly at: Date;
   readonly trigger: Trigger;
@@ -59,12 +71,13 @@ interface Due {
   readonly attempt: number;
 }
 
-/** Per service: its next scheduled time and a pending retry. */
+/** Per service: its next scheduled time and a pending retry, for backups and for verifies. */
 interface Timing {
   next?: Date;
   retry?: { at: Date; attempt: number };
   expression?: string;
   timeZone?: string;
+  verify: { next?: Date; retryAt?: Date; expression?: string; timeZone?: string };
 }
 
 export interface DaemonOptions {
@@ -90,6 +103,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const timings = new Map<string, Timing>();
   const queue: Due[] = [];
   const running = new Map<string, Promise<void>>();
+  /** What each running service is doing. */
+  const runningJob = new Map<string, Job>();
   /** Stale notifications being sent; a stop waits for them as for runs. */
   const notifying = new Set<Promise<void>>();
   const staleSending = new Set<string>();
@@ -157,12 +172,20 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     planTimes(setup, timings, now, log);
     const missed = await catchUps(setup, now, log);
     for (const due of missed) enqueue(due);
+    const missedVerifies = await verifyCatchUps(setup, now, log);
+    for (const due of missedVerifies) enqueue(due);
     await startHistories(setup, now, log);
     await refreshMetrics(setup.config, setup.stateDir, log);
     log.info(
       `ready: ${setup.schedules.size} scheduled service${
         setup.schedules.size === 1 ? "" : "s"
-      }, ${missed.length} to catch up`,
+      }, ${missed.length} to catch up${
+        setup.verifySchedules.size
+          ? `; ${setup.verifySchedules.size} scheduled verif${
+            setup.verifySchedules.size === 1 ? "y" : "ies"
+          }, ${missedVerifies.length} to catch up`
+          : ""
+      }`,
     );
 
     while (!stop.signal.aborted) {
@@ -225,27 +248,129 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
 
   function enqueue(due: Due): void {
-    if (running.has(due.service) || queue.some((q) => q.service === due.service)) {
+    const busy = runningJob.get(due.service) === due.job;
+    if (busy || queue.some((q) => q.service === due.service && q.job === due.job)) {
+      const what = due.job === "verify" ? "verify" : "run";
       log.info(
-        `${due.service}: skipping the run due ${due.at.toISOString()}: ` +
-          `the previous one is still ${running.has(due.service) ? "running" : "waiting"}`,
+        `${due.service}: skipping the ${what} due ${due.at.toISOString()}: ` +
+          `the previous one is still ${busy ? "running" : "waiting"}`,
       );
       return;
     }
     queue.push(due);
-    queue.sort((a, b) => a.at.getTime() - b.at.getTime());
+    // Same time: a backup before a verify, which then reads the new backup.
+    queue.sort((a, b) =>
+      a.at.getTime() - b.at.getTime() || (a.job === b.job ? 0 : a.job === "backup" ? -1 : 1)
+    );
   }
 
+  /** Starts queued runs, in order, while slots are free; one run per service at a time. */
   function startQueued(): void {
-    while (queue.length > 0 && running.size < setup.config.backup.concurrency) {
-      const due = queue.shift()!;
+    for (let i = 0; i < queue.length && running.size < setup.config.backup.concurrency;) {
+      const due = queue[i];
+      if (running.has(due.service)) {
+        i++;
+        continue;
+      }
+      queue.splice(i, 1);
       const service = setup.config.services.find((s) => s.name === due.service);
       if (!service) continue; // Removed by a reload.
-      const run = runOne(setup, service, due).finally(() => {
+      const work = due.job === "verify"
+        ? verifyOne(setup, service, due)
+        : runOne(setup, service, due);
+      const run = work.finally(() => {
         running.delete(due.service);
+        runningJob.delete(due.service);
         wake.wake();
       });
       running.set(due.service, run);
+      runningJob.set(due.service, due.job);
+    }
+  }
+
+  /** One scheduled verify, and the repair after it when `verify.repair` asks for one. */
+  async function verifyOne(setup: Setup, service: ServiceConfig, due: Due): Promise<void> {
+    const label = due.trigger === "schedule" ? "scheduled" : due.trigger;
+    log.info(`${service.name}: starting ${label} verify`);
+    let destinations: Destination[] = [];
+    try {
+      destinations = await openDestinations(setup.config, (m) => log.warn(m));
+      const board = progressBoard(log, { plain: true });
+      const started = new Map<string, number>();
+      const ctx = {
+        ...setup,
+        destinations,
+        log,
+        signal: stop.signal,
+        onProgress: (row: BackupRow, destination: string, read: number) => {
+          const key = `${row.id}:${destination}`;
+          if (!started.has(key)) started.set(key, performance.now());
+          board.update([
+            `${service.name}: verifying ${row.id} on ${destination}  ${
+              transferLine(read, row.size, started.get(key)!)
+            }`,
+          ]);
+        },
+      };
+      let report;
+      try {
+        report = await verifyService(ctx, service, { trigger: due.trigger, lowPriority: true });
+      } finally {
+        board.done();
+      }
+      const failures = failuresOf(report);
+      const intact = report.results.filter((r) => r.status === "intact").length;
+      if (report.backups === 0) log.info(`${service.name}: verify: no backups yet`);
+      else if (failures.length === 0) {
+        log.info(
+          `${service.name}: verify passed: ${intact} cop${
+            intact === 1 ? "y" : "ies"
+          } of ${report.backups} backup${report.backups === 1 ? "" : "s"} read back intact`,
+        );
+      } else for (const failure of failures) log.error(`${service.name}: verify: ${failure}`);
+      const damaged = report.results.filter((r) => r.status === "damaged");
+      if (service.verify.repair && (damaged.length > 0 || report.missing.length > 0)) {
+        log.info(`${service.name}: repairing (verify.repair is set)`);
+        const repaired = await repairService(ctx, service, {
+          knownDamaged: new Set(damaged.map((r) => copyKey(r.id, r.destination))),
+        });
+        for (const copy of repaired.made) {
+          log.info(
+            `${service.name}: repair: ${
+              copy.replaced ? "replaced the damaged copy of" : "copied"
+            } ${copy.id} ${copy.replaced ? "on" : "to"} ${copy.destination} from ${copy.from}`,
+          );
+        }
+        for (const copy of repaired.failed) {
+          log.error(
+            `${service.name}: repair: could not store ${copy.id} on ${copy.destination}: ${copy.error}`,
+          );
+        }
+        for (const { id, why } of repaired.lost) {
+          log.error(
+            `${service.name}: repair: backup ${id} has no intact copy (${why}); left as it is`,
+          );
+        }
+      }
+    } catch (error) {
+      if (error instanceof InterruptedError || stop.signal.aborted) {
+        log.warn(`${service.name}: verify: ${messageOf(error)}`);
+        return;
+      }
+      if (error instanceof LockedError) {
+        const timing = timings.get(service.name);
+        const at = new Date(Date.now() + VERIFY_BUSY_RETRY_MS);
+        if (timing && (!timing.verify.next || at < timing.verify.next)) {
+          timing.verify.retryAt = at;
+          log.warn(
+            `${service.name}: verify not started: ${
+              messageOf(error)
+            }; trying again at ${at.toISOString()}`,
+          );
+        } else log.warn(`${service.name}: verify not started: ${messageOf(error)}`);
+      } else log.error(`${service.name}: verify failed: ${messageOf(error)}`);
+    } finally {
+      await closeDestinations(destinations);
     }
   }
 
@@ -299,11 +424,20 @@ async function load(configPath: string | undefined): Promise<Setup> {
   const config = await loadConfig({ path: configPath });
   const master = await readKeyFile(config.encryption.keyFile);
   const schedules = new Map<string, Schedule>();
+  const verifySchedules = new Map<string, Schedule>();
   for (const service of config.services) {
     const schedule = scheduleOf(service);
     if (schedule) schedules.set(service.name, schedule);
+    const verify = verifyScheduleOf(service);
+    if (verify) verifySchedules.set(service.name, verify);
   }
-  return { config, master, stateDir: stateDirectory(config.backup.stateDir), schedules };
+  return {
+    config,
+    master,
+    stateDir: stateDirectory(config.backup.stateDir),
+    schedules,
+    verifySchedules,
+  };
 }
 
 /**
@@ -317,8 +451,9 @@ function planTimes(setup: Setup, timings: Map<string, Timing>, now: Date, log: L
   for (const service of setup.config.services) {
     const schedule = setup.schedules.get(service.name);
     const known = timings.get(service.name);
-    const timing = known ?? {};
+    const timing: Timing = known ?? { verify: {} };
     timings.set(service.name, timing);
+    planVerify(setup.verifySchedules.get(service.name), service.name, timing, now, log);
     if (!schedule) {
       if (!known || timing.expression !== undefined) {
         log.info(`${service.name}: no schedule; runs only when started by hand`);
@@ -341,21 +476,70 @@ function planTimes(setup: Setup, timings: Map<string, Timing>, now: Date, log: L
   }
 }
 
+/** Sets the service's next verify time, as `planTimes` does for backups. */
+function planVerify(
+  schedule: Schedule | undefined,
+  name: string,
+  timing: Timing,
+  now: Date,
+  log: Logger,
+): void {
+  const verify = timing.verify;
+  if (!schedule) {
+    Object.assign(verify, { next: undefined, retryAt: undefined, expression: undefined });
+    return;
+  }
+  if (verify.expression === schedule.expression && verify.timeZone === schedule.timeZone) return;
+  verify.expression = schedule.expression;
+  verify.timeZone = schedule.timeZone;
+  verify.next = schedule.next(now);
+  verify.retryAt = undefined;
+  log.info(
+    `${name}: verify "${schedule.expression}", next ${
+      verify.next ? formatLocal(verify.next, schedule.timeZone) : "never"
+    }`,
+  );
+}
+
 /** The runs whose time has come, with each service's next time moved on. */
 function dueRuns(setup: Setup, timings: Map<string, Timing>, now: Date, log: Logger): Due[] {
   const due: Due[] = [];
   for (const [name, timing] of timings) {
+    const verify = setup.verifySchedules.get(name);
+    if (verify && timing.verify.next && timing.verify.next <= now) {
+      due.push({
+        service: name,
+        job: "verify",
+        at: timing.verify.next,
+        trigger: "schedule",
+        attempt: 1,
+      });
+      timing.verify.retryAt = undefined;
+      timing.verify.next = verify.next(now);
+      if (timing.verify.next) {
+        log.info(`${name}: next verify ${formatLocal(timing.verify.next, verify.timeZone)}`);
+      }
+    } else if (timing.verify.retryAt && timing.verify.retryAt <= now) {
+      due.push({
+        service: name,
+        job: "verify",
+        at: timing.verify.retryAt,
+        trigger: "retry",
+        attempt: 2,
+      });
+      timing.verify.retryAt = undefined;
+    }
     const schedule = setup.schedules.get(name);
     if (!schedule) continue;
     if (timing.next && timing.next <= now) {
-      due.push({ service: name, at: timing.next, trigger: "schedule", attempt: 1 });
+      due.push({ service: name, job: "backup", at: timing.next, trigger: "schedule", attempt: 1 });
       timing.retry = undefined; // The new scheduled run replaces a pending retry.
       timing.next = schedule.next(now);
       if (timing.next) {
         log.info(`${name}: next run ${formatLocal(timing.next, schedule.timeZone)}`);
       }
     } else if (timing.retry && timing.retry.at <= now) {
-      due.push({ service: name, trigger: "retry", ...timing.retry });
+      due.push({ service: name, job: "backup", trigger: "retry", ...timing.retry });
       timing.retry = undefined;
     }
   }
@@ -393,7 +577,7 @@ function planRetry(
 function earliest(timings: Map<string, Timing>): Date | undefined {
   let first: Date | undefined;
   for (const timing of timings.values()) {
-    for (const at of [timing.next, timing.retry?.at]) {
+    for (const at of [timing.next, timing.retry?.at, timing.verify.next, timing.verify.retryAt]) {
       if (at && (!first || at < first)) first = at;
     }
   }
@@ -420,7 +604,43 @@ async function catchUps(setup: Setup, now: Date, log: Logger): Promise<Due[]> {
           formatLocal(missed, schedule.timeZone)
         } did not happen; catching up now`,
       );
-      due.push({ service: service.name, at: missed, trigger: "catch-up", attempt: 1 });
+      due.push({
+        service: service.name,
+        job: "backup",
+        at: missed,
+        trigger: "catch-up",
+        attempt: 1,
+      });
+    }
+  });
+  return due;
+}
+
+/** A verify whose time passed while the daemon was down is run once, now, as for backups. */
+async function verifyCatchUps(setup: Setup, now: Date, log: Logger): Promise<Due[]> {
+  const due: Due[] = [];
+  await eachService(setup, log, async (service) => {
+    const schedule = setup.verifySchedules.get(service.name);
+    if (!schedule || !service.catchUp) return;
+    const history = await findHistory(setup.stateDir, service.name);
+    if (!history) return;
+    const missed = schedule.previous(now);
+    const last = history.verify?.lastRun;
+    // An interrupted verify did not happen: the slot it was for is caught up.
+    const lastRun = new Date(last && last.outcome !== "interrupted" ? last.started : history.since);
+    if (missed && missed > lastRun) {
+      log.info(
+        `${service.name}: the verify due ${
+          formatLocal(missed, schedule.timeZone)
+        } did not happen; catching up now`,
+      );
+      due.push({
+        service: service.name,
+        job: "verify",
+        at: missed,
+        trigger: "catch-up",
+        attempt: 1,
+      });
     }
   });
   return due;

@@ -65,6 +65,13 @@ export function scheduleOf(
   };
 }
 
+/** When the daemon verifies the service's stored backups (`verify.schedule`), if ever. */
+export function verifyScheduleOf(
+  service: Pick<ServiceConfig, "verify" | "timezone">,
+): Schedule | undefined {
+  return scheduleOf({ schedule: service.verify.schedule, timezone: service.timezone });
+}
+
 /**
  * A time as the people who set the schedule read it, with its zone and UTC:
  * `2026-12-01 02:00 Europe/Berlin (01:00Z)`.

@@ -42,7 +42,9 @@ export interface Destination {
   /**
    * Stores the file at `sourcePath` (`size` bytes) as archive `id`. When `signal` aborts, the
    * upload stops and leaves nothing behind. `onProgress` hears how many bytes are stored so
-   * far, now and then (a retry starts again from 0).
+   * far, now and then (a retry starts again from 0). An archive already stored under `id` is
+   * kept (the put fails) unless `replace` is set: then it is replaced in one step, never left
+   * missing (repair puts a verified copy over a damaged one).
    */
   put(
     host: string,
@@ -52,6 +54,7 @@ export interface Destination {
     size: number,
     signal?: AbortSignal,
     onProgress?: (sent: number) => void,
+    options?: PutOptions,
   ): Promise<void>;
   /** The archive's bytes. */
   open(host: string, service: string, id: string): Promise<ReadableStream<Uint8Array>>;
@@ -67,6 +70,11 @@ export interface Destination {
    */
   removePartials(host: string, service: string, options: PartialsToRemove): Promise<string[]>;
   close(): Promise<void>;
+}
+
+export interface PutOptions {
+  /** Replace an archive already stored under the id (atomically). */
+  readonly replace?: boolean;
 }
 
 export const ARCHIVE_SUFFIX = ".packrat";

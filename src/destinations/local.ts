@@ -19,6 +19,7 @@ import {
   isLayoutName,
   partialName,
   type PartialsToRemove,
+  type PutOptions,
   type StoredArchive,
 } from "./destination.ts";
 
@@ -110,6 +111,7 @@ export class LocalDestination implements Destination {
     size: number,
     signal?: AbortSignal,
     onProgress?: (sent: number) => void,
+    options: PutOptions = {},
   ): Promise<void> {
     signal?.throwIfAborted();
     await this.#checkRoot();
@@ -127,9 +129,13 @@ export class LocalDestination implements Destination {
       const stored = (await Deno.stat(temp)).size;
       if (stored !== size) throw new Error(`wrote ${stored} bytes, expected ${size}`);
       onProgress?.(stored);
-      // link() fails if the name is taken, where rename() would replace an archive.
-      await Deno.link(temp, final);
-      await Deno.remove(temp);
+      if (options.replace) {
+        await Deno.rename(temp, final);
+      } else {
+        // link() fails if the name is taken, where rename() would replace an archive.
+        await Deno.link(temp, final);
+        await Deno.remove(temp);
+      }
       await syncDirectory(dir);
     } catch (error) {
       await Deno.remove(temp).catch(() => {});

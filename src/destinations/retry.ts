@@ -42,10 +42,10 @@ export function withRetries(
     hosts: () => retrying("the listing of hosts", () => destination.hosts()),
     services: (host) => retrying("the listing of services", () => destination.services(host)),
     list: (host, service) => retrying("the listing", () => destination.list(host, service)),
-    put: (host, service, id, path, size, signal, onProgress) =>
+    put: (host, service, id, path, size, signal, onProgress, options) =>
       retrying(
         "the upload",
-        () => destination.put(host, service, id, path, size, signal, onProgress),
+        () => destination.put(host, service, id, path, size, signal, onProgress, options),
         signal,
       ),
     open: (host, service, id) =>

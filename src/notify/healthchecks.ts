@@ -9,11 +9,13 @@ const BODY_LIMIT = 100_000;
 
 /**
  * Pings as https://healthchecks.io/docs/http_api/ describes. Healthchecks notices missing pings
- * itself, so it gets no stale checks, and it gets every run whatever `on` says.
+ * itself, so it gets no stale checks, and it gets every run whatever `on` says. Its check
+ * tracks the backups: a passed verify is not one (no ping), a damaged copy fails it.
  */
 export const healthchecks: Sender = {
   name: "healthchecks",
-  wants: (event) => event.status !== "stale",
+  wants: (event) =>
+    event.status !== "stale" && (event.kind !== "verify" || event.status === "damaged"),
   async started(_service, url, signal) {
     await request(pingUrl(url, "/start"), { method: "GET" }, signal);
   },

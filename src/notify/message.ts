@@ -19,10 +19,19 @@ export function describeRun(event: RunEvent): string {
     case "partial":
       return `${backupStored(event)}${took(event)}, but not everywhere: ${reason}`;
     case "failed":
-      return `backup failed: ${reason}`;
+      return `${event.kind === "verify" ? "verify" : "backup"} failed: ${reason}`;
     case "stale":
       return event.error ? `backup overdue: ${event.error}` : "backup overdue";
+    case "damaged":
+      return `verify found a copy that cannot be restored: ${reason}`;
+    case "verified":
+      return `every copy read back intact${took(event)}`;
   }
+}
+
+/** A backup stored everywhere, or a verify that found every copy intact. */
+export function isGoodNews(event: RunEvent): boolean {
+  return event.status === "succeeded" || event.status === "verified";
 }
 
 /** `text` cut to at most `maxBytes` of UTF-8, marked when cut; never splits a character. */

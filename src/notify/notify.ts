@@ -9,17 +9,25 @@ import { NotifyRequestError, redactUrl } from "./http.ts";
 import { ntfy } from "./ntfy.ts";
 import { webhook } from "./webhook.ts";
 
-export type RunStatus = "succeeded" | "failed" | "partial" | "stale";
+export type RunStatus = "succeeded" | "failed" | "partial" | "stale" | "damaged" | "verified";
 
-/** How a run ended, or that a service has had no successful backup for too long ("stale"). */
+/**
+ * How a run ended, or that a service has had no successful backup for too long ("stale"), or
+ * what reading stored copies back found: a copy damaged or unreadable ("damaged", sent whatever
+ * `on` says), or every copy read intact ("verified", only under `on: always`).
+ */
 export interface RunEvent {
   readonly service: string;
+  /** What ran: a backup (the default) or a verify of stored copies. */
+  readonly kind?: "backup" | "verify";
   readonly host: string;
   readonly status: RunStatus;
   /** What went wrong; absent on success. */
   readonly error?: string;
   /** Absent for "stale". */
   readonly durationMs?: number;
+  /** "damaged": the destinations whose copies failed. */
+  readonly destinations?: readonly string[];
   /** Encrypted bytes per destination name ("local", "s3", "synology") that stored the backup. */
   readonly sizes: Readonly<Record<string, number>>;
   readonly backupId?: string;

@@ -1,7 +1,7 @@
 /** @module The ntfy sender: POSTs a short message with title, priority and tags to a topic. */
 
 import { request } from "./http.ts";
-import { describeRun, truncateUtf8 } from "./message.ts";
+import { describeRun, isGoodNews, truncateUtf8 } from "./message.ts";
 import type { RunEvent, RunStatus, Sender } from "./notify.ts";
 
 // ntfy turns longer messages into attachments, which many servers do not allow.
@@ -12,15 +12,18 @@ const LOOK: Record<RunStatus, { title: string; priority: string; tags: string }>
   partial: { title: "backed up in part", priority: "high", tags: "warning" },
   failed: { title: "failed", priority: "high", tags: "x" },
   stale: { title: "backup overdue", priority: "high", tags: "hourglass" },
+  damaged: { title: "damaged copy", priority: "urgent", tags: "rotating_light" },
+  verified: { title: "verified", priority: "low", tags: "white_check_mark" },
 };
 
-/** Every event but a success; a success too under `on: always`. */
+/** Every event but a success or a passed verify; those too under `on: always`. */
 export const ntfy: Sender = {
   name: "ntfy",
-  wants: (event, on) =>
-    event.retryAt === undefined && (event.status !== "succeeded" || on === "always"),
+  wants: (event, on) => event.retryAt === undefined && (!isGoodNews(event) || on === "always"),
   async finished(event, url, signal) {
-    const look = LOOK[event.status];
+    const look = event.kind === "verify" && event.status === "failed"
+      ? { ...LOOK.failed, title: "verify failed" }
+      : LOOK[event.status];
     await request(url, {
       method: "POST",
       headers: {

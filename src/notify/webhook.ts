@@ -1,6 +1,7 @@
 /** @module The webhook sender: POSTs each run event as one JSON object to a URL of your own. */
 
 import { request } from "./http.ts";
+import { isGoodNews } from "./message.ts";
 import type { RunEvent, Sender } from "./notify.ts";
 
 /**
@@ -25,11 +26,10 @@ export function webhookPayload(event: RunEvent): Record<string, unknown> {
   };
 }
 
-/** Every event but a success; a success too under `on: always`. */
+/** Every event but a success or a passed verify; those too under `on: always`. */
 export const webhook: Sender = {
   name: "webhook",
-  wants: (event, on) =>
-    event.retryAt === undefined && (event.status !== "succeeded" || on === "always"),
+  wants: (event, on) => event.retryAt === undefined && (!isGoodNews(event) || on === "always"),
   async finished(event, url, signal) {
     await request(url, {
       method: "POST",

@@ -54,6 +54,64 @@ export interface ServiceHistory {
   readonly consecutiveFailures: number;
   /** Set when a "no recent backup" notification went out; cleared by the next success. */
   readonly staleNotified?: string;
+  /** What reading the stored copies back (verify, repair) found. */
+  readonly verify?: VerifyHistory;
+}
+
+/** The last time one copy of a backup was read through, and what that found. */
+export interface CopyCheck {
+  /** ISO 8601 UTC. */
+  readonly time: string;
+  readonly intact: boolean;
+  /** Why it is not intact. */
+  readonly error?: string;
+}
+
+/** One copy checked: backup `id` on `destination`. */
+export interface CheckedCopy extends CopyCheck {
+  readonly id: string;
+  readonly destination: string;
+}
+
+export interface VerifyHistory {
+  /** Backup id → destination → the last check of that copy. Only backups still stored. */
+  readonly copies: Readonly<Record<string, Readonly<Record<string, CopyCheck>>>>;
+  /** Destination → when a verify last read from it, and why it could not, when it could not. */
+  readonly destinations: Readonly<
+    Record<string, { readonly time: string; readonly error?: string }>
+  >;
+  /** The last verify run of the service (scheduled or by hand). */
+  readonly lastRun?: {
+    readonly started: string;
+    readonly finished: string;
+    readonly trigger: Trigger;
+    readonly outcome: "passed" | "failed" | "interrupted";
+    readonly error?: string;
+  };
+}
+
+/**
+ * Notes the copies just checked. `stored`, when known (every destination could be listed),
+ * drops the checks of backups no longer stored anywhere, so the record stays small.
+ */
+export function copiesChecked(
+  history: ServiceHistory,
+  checks: readonly CheckedCopy[],
+  destinations: Readonly<Record<string, { time: string; error?: string }>> = {},
+  stored?: ReadonlySet<string>,
+): ServiceHistory {
+  const before = history.verify ?? { copies: {}, destinations: {} };
+  const copies: Record<string, Record<string, CopyCheck>> = {};
+  for (const [id, byDestination] of Object.entries(before.copies)) {
+    if (!stored || stored.has(id)) copies[id] = { ...byDestination };
+  }
+  for (const { id, destination, ...check } of checks) {
+    copies[id] = { ...copies[id], [destination]: check };
+  }
+  return {
+    ...history,
+    verify: { ...before, copies, destinations: { ...before.destinations, ...destinations } },
+  };
 }
 
 /** A history file that is not one (a torn disk write, a hand edit gone wrong). */

@@ -78,8 +78,25 @@ export function metricsOf(states: readonly ServiceState[]): ServiceMetrics[] {
       lastDurationMs: finished?.durationMs,
       sizes: history.lastSuccess?.sizes ?? {},
       nextRun,
+      verify: verifyMetrics(history),
     };
   });
+}
+
+function verifyMetrics(history: ServiceState["history"]): ServiceMetrics["verify"] {
+  const record = history.verify;
+  if (!record) return undefined;
+  const result: Record<string, { time: Date; failures: number }> = {};
+  for (const [destination, seen] of Object.entries(record.destinations)) {
+    const damaged = Object.values(record.copies).filter((byDestination) =>
+      byDestination[destination]?.intact === false
+    ).length;
+    result[destination] = {
+      time: new Date(seen.time),
+      failures: damaged || (seen.error ? 1 : 0),
+    };
+  }
+  return result;
 }
 
 /**

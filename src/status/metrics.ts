@@ -26,6 +26,11 @@ export interface ServiceMetrics {
   readonly sizes: Readonly<Record<string, number>>;
   /** Absent for services without a schedule. */
   readonly nextRun?: Date;
+  /**
+   * Per destination: when a verify last read from it, and how many of its copies the last
+   * checks found damaged (or, when the destination could not be read, 1).
+   */
+  readonly verify?: Readonly<Record<string, { readonly time: Date; readonly failures: number }>>;
 }
 
 /** How a run ended; `partial` means some destinations failed. */
@@ -80,6 +85,25 @@ const FAMILIES: readonly Family[] = [
     name: "packrat_next_run_timestamp_seconds",
     help: "Unix time of the next scheduled run.",
     samples: (s) => known(s, seconds(s.nextRun)),
+  },
+  {
+    name: "packrat_last_verify_timestamp_seconds",
+    help: "Unix time a verify last read stored copies back from each destination.",
+    samples: (s) =>
+      Object.entries(s.verify ?? {}).map(([destination, v]) => ({
+        labels: { service: s.service, destination },
+        value: v.time.getTime() / 1000,
+      })),
+  },
+  {
+    name: "packrat_verify_failures",
+    help: "Copies on each destination whose last verify found them damaged " +
+      "(1 when the destination could not be read); 0 when all read back intact.",
+    samples: (s) =>
+      Object.entries(s.verify ?? {}).map(([destination, v]) => ({
+        labels: { service: s.service, destination },
+        value: v.failures,
+      })),
   },
 ];
 

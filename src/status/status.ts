@@ -10,7 +10,7 @@ import type { Config } from "../config/types.ts";
 import type { Destination } from "../destinations/destination.ts";
 import { messageOf } from "../errors.ts";
 import type { ServiceHistory } from "../state/history.ts";
-import { scheduleOf } from "../daemon/schedule.ts";
+import { scheduleOf, verifyScheduleOf } from "../daemon/schedule.ts";
 import { collectStates, isOverdue, lastSuccessOf } from "./collect.ts";
 
 export interface DestinationStatus {
@@ -19,6 +19,32 @@ export interface DestinationStatus {
   readonly backups?: number;
   readonly newest?: { readonly id: string; readonly time: Date; readonly size: number };
   readonly error?: string;
+  /** The ids it holds (when listed). */
+  readonly ids?: ReadonlySet<string>;
+}
+
+/** What the verifies of one destination found. */
+export interface VerifyDestinationStatus {
+  readonly name: string;
+  /** When a verify (or repair) last read from it. */
+  readonly time?: string;
+  /** Why it could not be read then. */
+  readonly error?: string;
+  /** Copies stored there whose last check found them damaged. */
+  readonly damaged: readonly {
+    readonly id: string;
+    readonly time: string;
+    readonly error?: string;
+  }[];
+}
+
+export interface VerifyStatus {
+  readonly schedule?: string;
+  readonly nextRun?: Date;
+  readonly lastRun?: NonNullable<ServiceHistory["verify"]>["lastRun"];
+  readonly destinations: readonly VerifyDestinationStatus[];
+  /** A stored copy's last check found it damaged (and it was not repaired since). */
+  readonly damaged: boolean;
 }
 
 export interface ServiceStatus {
@@ -33,6 +59,7 @@ export interface ServiceStatus {
   readonly newest?: Date;
   /** Scheduled, and no backup younger than twice the interval. */
   readonly overdue: boolean;
+  readonly verify: VerifyStatus;
   /** Why the service's history could not be read. */
   readonly problem?: string;
 }
@@ -57,6 +84,8 @@ export async function serviceStatuses(
       ? undefined
       : lastSuccessOf(state);
     const schedule = scheduleOf(state.service);
+    const verifySchedule = verifyScheduleOf(state.service);
+    const verify = verifyStatus(state.history, onDestinations);
     return {
       service: name,
       schedule: schedule?.expression,
@@ -67,6 +96,12 @@ export async function serviceStatuses(
       destinations: onDestinations,
       newest,
       overdue: isOverdue(state, now, newest),
+      verify: {
+        schedule: verifySchedule?.expression,
+        nextRun: verifySchedule?.next(now),
+        lastRun: state.history.verify?.lastRun,
+        ...verify,
+      },
       problem: state.problem,
     };
   }));
@@ -91,6 +126,28 @@ async function destinationsOf(
       name,
       backups: archives.length,
       newest: newest && { id: newest.id, time: timeOfId(newest.id), size: newest.size },
+      ids: new Set(archives.map((a) => a.id)),
     };
   });
+}
+
+/**
+ * Per destination: the last verify and the copies found damaged that are still stored there
+ * (a destination that could not be listed keeps its damaged copies: they may still be there).
+ */
+function verifyStatus(
+  history: ServiceHistory,
+  destinations: readonly DestinationStatus[],
+): Pick<VerifyStatus, "destinations" | "damaged"> {
+  const record = history.verify;
+  const result = destinations.map((d): VerifyDestinationStatus => {
+    const damaged = Object.entries(record?.copies ?? {}).flatMap(([id, byDestination]) => {
+      const check = byDestination[d.name];
+      if (!check || check.intact || (d.ids && !d.ids.has(id))) return [];
+      return [{ id, time: check.time, error: check.error }];
+    });
+    const seen = record?.destinations[d.name];
+    return { name: d.name, time: seen?.time, error: seen?.error, damaged };
+  });
+  return { destinations: result, damaged: result.some((d) => d.damaged.length > 0) };
 }

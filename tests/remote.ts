@@ -9,6 +9,7 @@ import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
+  GetObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -99,6 +100,24 @@ export async function openUploads(client: S3Client, bucket: string): Promise<str
 
 export async function putObject(client: S3Client, bucket: string, key: string, body: string) {
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+/** Flips one byte in the middle of an object (a copy gone bad on the server). */
+export async function flipObjectByte(client: S3Client, bucket: string, key: string): Promise<void> {
+  const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const bytes = await object.Body!.transformToByteArray();
+  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes }));
+}
+
+/** An object's bytes. */
+export async function objectBytes(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<Uint8Array> {
+  const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return await object.Body!.transformToByteArray();
 }
 
 /** A directory under root's home, i.e. the SFTP login directory; removed when disposed. */

@@ -49,6 +49,8 @@ export interface RepairReport {
   readonly backups: number;
   /** Destinations that could not be listed: nothing was copied to them. */
   readonly unreachable: ReadonlyMap<string, string>;
+  /** Every backup id stored, when every destination could be listed. */
+  readonly stored?: ReadonlySet<string>;
 }
 
 export interface RepairOptions {
@@ -96,7 +98,12 @@ export async function repairService(
         service.name,
         (h) =>
           copiesChecked(
-            recordReport(h, { results: report.checked, unreachable: report.unreachable }, at),
+            recordReport(
+              h,
+              { results: report.checked, unreachable: report.unreachable },
+              at,
+              report.stored,
+            ),
             made,
           ),
         (message) => ctx.log.warn(`${service.name}: ${message}`),
@@ -212,7 +219,8 @@ async function repairLocked(
       }
     }
   }
-  return { made, failed, lost, checked, backups: kept.length, unreachable };
+  const stored = unreachable.size === 0 ? new Set(rows.map((r) => r.id)) : undefined;
+  return { made, failed, lost, checked, backups: kept.length, unreachable, stored };
 }
 
 function errorOf(verdict: CopyVerdict): string | undefined {

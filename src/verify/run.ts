@@ -54,6 +54,8 @@ export interface VerifyReport {
   readonly missing: readonly { readonly id: string; readonly destination: string }[];
   /** Destinations that could not be listed, and why. */
   readonly unreachable: ReadonlyMap<string, string>;
+  /** Every backup id stored, when every destination could be listed. */
+  readonly stored?: ReadonlySet<string>;
   readonly durationMs: number;
 }
 
@@ -114,7 +116,7 @@ export async function verifyService(
     const failures = failuresOf(report);
     await record(ctx, service, (h) =>
       withLastRun(
-        recordReport(h, report, new Date()),
+        recordReport(h, report, new Date(), report.stored),
         started,
         options.trigger,
         failures.length ? "failed" : "passed",
@@ -124,7 +126,10 @@ export async function verifyService(
   } finally {
     lock.release();
   }
-  await notifierFor(service.notify, ctx.log).finished(eventOf(ctx.config, service, report));
+  // With nothing stored yet there is nothing to report (the stale check covers that).
+  if (report.backups > 0 || failuresOf(report).length > 0) {
+    await notifierFor(service.notify, ctx.log).finished(eventOf(ctx.config, service, report));
+  }
   return report;
 }
 
@@ -184,6 +189,7 @@ async function readBack(
     backups: selected.length,
     missing,
     unreachable,
+    stored: unreachable.size === 0 ? new Set(rows.map((r) => r.id)) : undefined,
     durationMs: performance.now() - began,
   };
 }

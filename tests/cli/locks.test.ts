@@ -60,7 +60,7 @@ function untilStarted(run: Running, started: string): Promise<void> {
   return pollWhileRunning(run, "the backup's pre_backup", () => exists(started));
 }
 
-Deno.test("restore in place and prune during a backup exit 8 naming its pid; the backup is whole", async () => {
+Deno.test("restore in place, prune and repair during a backup exit 8 naming its pid; the backup is whole", async () => {
   await using dir = await tempDir();
   const svc = await blockingService(dir.path);
   const s = await setup(dir.path, svc.services);
@@ -79,6 +79,7 @@ Deno.test("restore in place and prune during a backup exit 8 naming its pid; the
     [...restore, "--target", svc.data],
     [...restore, "--target", `${svc.data}/sub`],
     ["prune", "svc"],
+    ["repair", "svc"],
   ];
   for (const args of writers) {
     const second = await s.run(args);

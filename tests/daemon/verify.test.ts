@@ -1,0 +1,176 @@
+/**
+ * Scheduled verification against real servers (OpenSSH sshd for the NAS, Ceph radosgw for S3):
+ * the daemon reads both copies back every minute, a byte flipped in the S3 copy is found and
+ * reported (webhook, status, metrics), and `packrat repair` replaces it from the NAS copy.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { listen } from "../notify/support.ts";
+import { assertOk, pollUntil, setup, show, tempDir, writeRandomFile } from "../helpers.ts";
+import {
+  flipObjectByte,
+  nasDir,
+  objectBytes,
+  remoteBackupConfig,
+  s3Client,
+  servers,
+  tempBucket,
+} from "../remote.ts";
+import { parsePrometheusText } from "../status/prometheus.ts";
+import { startDaemon, waitForLines } from "./support.ts";
+
+/** The value of `name` for `labels` in the metrics file, if there is one. */
+async function metric(
+  path: string,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number | undefined> {
+  const family = parsePrometheusText(await Deno.readTextFile(path)).get(name);
+  return family?.samples.find((sample) => JSON.stringify(sample.labels) === JSON.stringify(labels))
+    ?.value;
+}
+
+interface VerifyJson {
+  damaged: boolean;
+  last_run: { outcome: string } | null;
+  destinations: {
+    name: string;
+    last_verified: string | null;
+    damaged: { id: string; error: string | null }[];
+  }[];
+}
+
+async function verifyStatus(run: (args: string[]) => Promise<{ code: number; stdout: string }>) {
+  const result = await run(["status", "--json"]);
+  const verify = JSON.parse(result.stdout).services[0].verify as VerifyJson;
+  return {
+    code: result.code,
+    verify,
+    byName: new Map(verify.destinations.map((d) => [d.name, d])),
+  };
+}
+
+Deno.test("daemon: a minutely verify reads both copies; a flipped byte on S3 notifies and fails status; repair replaces it from the NAS", async () => {
+  const srv = servers();
+  const s3 = s3Client(srv);
+  await using dir = await tempDir("packrat-verify-");
+  await using bucket = await tempBucket(s3);
+  await using nas = await nasDir();
+  await using hook = listen();
+  const data = `${dir.path}/data`;
+  await Deno.mkdir(data);
+  await writeRandomFile(`${data}/blob.bin`, 1_000_000);
+  const metrics = `${dir.path}/metrics.prom`;
+  const s = await setup(dir.path, {
+    svc: {
+      path: data,
+      notify: { webhook: { url: `${hook.url}/hook` } },
+      verify: { schedule: "* * * * *" },
+    },
+  }, {
+    local: undefined,
+    ...remoteBackupConfig(srv, bucket.name, nas.relative),
+    metrics_file: metrics,
+  });
+  assertOk(await s.run(["backup", "svc"]));
+  const [backup] = JSON.parse(assertOk(await s.run(["list", "--json"])).stdout);
+  assert.deepEqual(backup.destinations, ["s3", "synology"]);
+  const id: string = backup.id;
+
+  {
+    await using daemon = await startDaemon(s);
+    assert.match(
+      daemon.stderrSoFar(),
+      /ready: 0 scheduled services, 0 to catch up; 1 scheduled verify/,
+    );
+    await waitForLines(
+      daemon,
+      /svc: verify passed: 2 copies of 1 backup read back intact/,
+      1,
+      90_000,
+    );
+    const passed = await verifyStatus(s.run);
+    assert.equal(passed.code, 0);
+    assert.equal(passed.verify.damaged, false);
+    assert.equal(passed.verify.last_run?.outcome, "passed");
+    for (const name of ["s3", "synology"]) {
+      const seen = passed.byName.get(name)?.last_verified;
+      assert.ok(seen && Date.now() - Date.parse(seen) < 120_000, `${name} verified: ${seen}`);
+    }
+    for (const destination of ["s3", "synology"]) {
+      const labels = { service: "svc", destination };
+      const at = await metric(metrics, "packrat_last_verify_timestamp_seconds", labels);
+      assert.ok(at && Date.now() / 1000 - at < 120, `${destination}: verified at ${at}`);
+      assert.equal(await metric(metrics, "packrat_verify_failures", labels), 0);
+    }
+    assert.equal(hook.received.length, 0, "a passed verify sends nothing under on: failure");
+
+    // A byte of the S3 copy goes bad; the next minute's verify finds it.
+    const key = `packrat/testhost/svc/${id}.packrat`;
+    await flipObjectByte(s3, bucket.name, key);
+    await waitForLines(daemon, new RegExp(`svc: verify: s3: backup ${id} is damaged`), 1, 90_000);
+    await pollUntil("the webhook", () => hook.received.length > 0, 20_000);
+    const payload = JSON.parse(hook.received[0].body);
+    assert.equal(payload.status, "damaged");
+    assert.equal(payload.backup_id, id);
+    assert.match(payload.error, new RegExp(`^s3: backup ${id} is damaged: `));
+    assert.doesNotMatch(payload.error, /synology/);
+    daemon.kill("SIGTERM");
+    assert.equal((await daemon.result).code, 0);
+  }
+
+  const failed = await verifyStatus(s.run);
+  assert.equal(failed.code, 1, "status exits non-zero while a stored copy is damaged");
+  assert.equal(failed.verify.damaged, true);
+  assert.deepEqual(failed.byName.get("s3")?.damaged.map((c) => c.id), [id]);
+  assert.deepEqual(failed.byName.get("synology")?.damaged, []);
+  const labels = { service: "svc", destination: "s3" };
+  assert.equal(await metric(metrics, "packrat_verify_failures", labels), 1);
+
+  const repair = await s.run(["repair"]);
+  assert.equal(repair.code, 0, show(repair));
+  assert.match(
+    repair.stdout,
+    new RegExp(`svc: replaced the damaged copy of ${id} on s3 from synology`),
+  );
+  const nasCopy = await Deno.readFile(`${nas.absolute}/testhost/svc/${id}.packrat`);
+  assert.deepEqual(
+    await objectBytes(s3, bucket.name, `packrat/testhost/svc/${id}.packrat`),
+    nasCopy,
+  );
+
+  const verify = await s.run(["verify", "svc", "--all-copies"]);
+  assert.equal(verify.code, 0, show(verify));
+  assert.match(verify.stdout, new RegExp(`svc: backup ${id} on s3 is intact`));
+  const healed = await verifyStatus(s.run);
+  assert.equal(healed.code, 0, "status is clean once the copy is replaced and verified");
+  assert.equal(healed.verify.damaged, false);
+});
+
+Deno.test("daemon --test: a weekly verify schedule is shown with its next run", async () => {
+  await using dir = await tempDir("packrat-verify-check-");
+  await Deno.mkdir(`${dir.path}/data`);
+  const s = await setup(dir.path, {
+    svc: {
+      path: `${dir.path}/data`,
+      timezone: "UTC",
+      verify: { schedule: "0 4 * * 0", copies: "all" },
+    },
+  });
+  const result = await s.run(["daemon", "--test"]);
+  assert.equal(result.code, 0, show(result));
+  // The next Sunday 04:00 UTC after now, computed here independently.
+  const next = new Date();
+  next.setUTCHours(4, 0, 0, 0);
+  while (next.getUTCDay() !== 0 || next.getTime() <= Date.now()) {
+    next.setUTCDate(next.getUTCDate() + 1);
+  }
+  const day = next.toISOString().slice(0, 10);
+  assert.match(
+    result.stdout,
+    new RegExp(
+      `svc: verify: "0 4 \\* \\* 0" \\(every backup, every copy\\), next run ${day} 04:00 UTC \\(04:00Z\\)`,
+    ),
+  );
+});

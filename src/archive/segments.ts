@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { handled } from "../io/heap.ts";
 import { settleLater } from "../io/settle.ts";
 import { type BufferPair, newBufferPair, SEGMENT_SIZE, type ZstdPool } from "./zstd_pool.ts";
 
@@ -81,6 +82,7 @@ export class CompressingWriter {
   }
 
   async #dispatch(): Promise<void> {
+    handled(this.#filled);
     const { input, output } = this.#slot;
     this.#inFlight.push(
       settleLater(this.#pool.run("compress", input, this.#filled, output, this.#level)),

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { handled } from "../io/heap.ts";
 import { ArchiveDamagedError } from "../errors.ts";
 import type { ArchiveHeader } from "../crypto/header.ts";
 import type { MasterKey } from "../crypto/key.ts";
@@ -87,6 +88,7 @@ async function* decompress(
   const inFlight: Promise<Piece>[] = [];
   const limit = pool.size * 2;
   const dispatch = (length: number) => {
+    handled(length);
     const pair = free.pop() ?? newBufferPair();
     scanner.takeInto(new Uint8Array(pair.input), length);
     inFlight.push(settleLater(

@@ -6,7 +6,8 @@
  * with the archive's length — measured: 27 MB of heap for 1 GB of data, 42 MB for 4 GB. When the
  * runtime exposes `gc` (`--expose-gc`, as the compiled binary and `scripts/packrat` run), a full
  * collection after every 64 MiB of data keeps it flat (measured: 167 MB peak RSS for a 1 GB and
- * for a 4 GB backup); with a live heap of ~10 MB each takes a few milliseconds. Without `gc` this does nothing.
+ * for a 4 GB backup); with a live heap of ~10 MB each takes a few milliseconds. Without `gc`
+ * this does nothing.
  *
  * @module
  */

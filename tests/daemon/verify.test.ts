@@ -174,3 +174,55 @@ Deno.test("daemon --test: a weekly verify schedule is shown with its next run", 
     ),
   );
 });
+
+Deno.test("daemon: with verify.repair, a verify that finds a damaged and a missing copy on S3 repairs both from local", async () => {
+  const srv = servers();
+  const s3 = s3Client(srv);
+  await using dir = await tempDir("packrat-verify-repair-");
+  await using bucket = await tempBucket(s3);
+  const data = `${dir.path}/data`;
+  await Deno.mkdir(data);
+  await writeRandomFile(`${data}/blob.bin`, 500_000);
+  const { s3: s3Config } = remoteBackupConfig(srv, bucket.name, "unused");
+  const service = {
+    svc: { path: data, verify: { schedule: "* * * * *", copies: "all", repair: true } },
+  };
+  const s = await setup(dir.path, service, { s3: s3Config });
+  assertOk(await s.run(["backup", "svc"]));
+  // A second backup while the bucket was not configured: S3 misses it.
+  await setup(dir.path, service);
+  await Deno.writeTextFile(`${data}/note.txt`, "second\n");
+  assertOk(await s.run(["backup", "svc"]));
+  await setup(dir.path, service, { s3: s3Config });
+  const [newer, older] = JSON.parse(assertOk(await s.run(["list", "--json"])).stdout);
+  assert.deepEqual(older.destinations, ["local", "s3"]);
+  assert.deepEqual(newer.destinations, ["local"]);
+  await flipObjectByte(s3, bucket.name, `packrat/testhost/svc/${older.id}.packrat`);
+
+  {
+    await using daemon = await startDaemon(s);
+    await waitForLines(
+      daemon,
+      new RegExp(`svc: repair: replaced the damaged copy of ${older.id} on s3 from local`),
+      1,
+      90_000,
+    );
+    await waitForLines(daemon, new RegExp(`svc: repair: copied ${newer.id} to s3 from local`));
+    assert.match(
+      daemon.stderrSoFar(),
+      new RegExp(`svc: verify: s3: backup ${older.id} is damaged`),
+    );
+    daemon.kill("SIGTERM");
+    assert.equal((await daemon.result).code, 0);
+  }
+  for (const backup of [older, newer]) {
+    assert.deepEqual(
+      await objectBytes(s3, bucket.name, `packrat/testhost/svc/${backup.id}.packrat`),
+      await Deno.readFile(`${s.dest}/testhost/svc/${backup.id}.packrat`),
+      backup.id,
+    );
+  }
+  const status = await s.run(["status", "--json"]);
+  assert.equal(status.code, 0, show(status));
+  assert.equal(JSON.parse(status.stdout).services[0].verify.damaged, false);
+});

@@ -264,11 +264,19 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     );
   }
 
-  /** Starts queued runs, in order, while slots are free; one run per service at a time. */
+  /**
+   * Starts queued runs, in order, while slots are free; one run per service at a time. Backups
+   * share `backup.concurrency` slots; verifies (and the repairs after them) run one at a time
+   * beside them, so a long verify never holds up another service's backup.
+   */
   function startQueued(): void {
-    for (let i = 0; i < queue.length && running.size < setup.config.backup.concurrency;) {
+    const busy = (job: Job) => [...runningJob.values()].filter((j) => j === job).length;
+    for (let i = 0; i < queue.length;) {
       const due = queue[i];
-      if (running.has(due.service)) {
+      const full = due.job === "verify"
+        ? busy("verify") >= 1
+        : busy("backup") >= setup.config.backup.concurrency;
+      if (running.has(due.service) || full) {
         i++;
         continue;
       }
@@ -333,6 +341,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         log.info(`${service.name}: repairing (verify.repair is set)`);
         const repaired = await repairService(ctx, service, {
           knownDamaged: new Set(damaged.map((r) => copyKey(r.id, r.destination))),
+          read: { lowPriority: true, maxBytesPerSecond: service.verify.maxBytesPerSecond },
         });
         for (const copy of repaired.made) {
           log.info(
@@ -626,8 +635,10 @@ async function verifyCatchUps(setup: Setup, now: Date, log: Logger): Promise<Due
     if (!history) return;
     const missed = schedule.previous(now);
     const last = history.verify?.lastRun;
+    // Never verified: the schedule is new, and starts with its next time (as a new service).
+    if (!last) return;
     // An interrupted verify did not happen: the slot it was for is caught up.
-    const lastRun = new Date(last && last.outcome !== "interrupted" ? last.started : history.since);
+    const lastRun = new Date(last.outcome !== "interrupted" ? last.started : history.since);
     if (missed && missed > lastRun) {
       log.info(
         `${service.name}: the verify due ${

@@ -42,9 +42,10 @@ export interface Destination {
   /**
    * Stores the file at `sourcePath` (`size` bytes) as archive `id`. When `signal` aborts, the
    * upload stops and leaves nothing behind. `onProgress` hears how many bytes are stored so
-   * far, now and then (a retry starts again from 0). An archive already stored under `id` is
-   * kept (the put fails) unless `replace` is set: then it is replaced in one step, never left
-   * missing (repair puts a verified copy over a damaged one).
+   * far, now and then (a retry starts again from 0). With `replace`, an archive already stored
+   * under `id` is replaced in one step, never left missing (repair puts a verified copy over a
+   * damaged one); without it the local destination refuses to replace one (S3 and SFTP, whose
+   * PUT and posix-rename replace, do not look).
    */
   put(
     host: string,

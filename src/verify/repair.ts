@@ -16,10 +16,16 @@ import { unpackArchive } from "../archive/unpack.ts";
 import { type BackupRow, listBackups } from "../catalog/catalog.ts";
 import type { ServiceConfig } from "../config/types.ts";
 import type { Destination } from "../destinations/destination.ts";
-import { messageOf } from "../errors.ts";
+import { messageOf, PackratError } from "../errors.ts";
 import { counted, formatBytes, removeIfExists, writeAll } from "../io/files.ts";
 import { PathGuard } from "../restore/extract.ts";
-import { type CopyVerdict, verdictOfError, verifyCopies } from "../restore/verify.ts";
+import {
+  type CopyVerdict,
+  paced,
+  type ReadOptions,
+  verdictOfError,
+  verifyCopies,
+} from "../restore/verify.ts";
 import { idsToDelete } from "../retention/policy.ts";
 import { type CheckedCopy, copiesChecked, updateHistory } from "../state/history.ts";
 import { StateLock } from "../state/lock.ts";
@@ -62,6 +68,8 @@ export interface RepairOptions {
    * every kept backup is read.
    */
   readonly knownDamaged?: ReadonlySet<string>;
+  /** How the copies are read: the daemon's repair at low priority and `max_rate`. */
+  readonly read?: ReadOptions;
   /** Bytes of `id` copied so far to `destination` (or read from it, when `phase` is "read"). */
   readonly onProgress?: (
     phase: "read" | "store",
@@ -85,7 +93,7 @@ export async function repairService(
   const lock = StateLock.service(ctx.stateDir, service.name, "repair");
   try {
     const report = await repairLocked(ctx, service, options, lock);
-    if (!options.dryRun || report.checked.length > 0) {
+    if (!options.dryRun) {
       const at = new Date();
       const made: CheckedCopy[] = options.dryRun ? [] : report.made.map((copy) => ({
         id: copy.id,
@@ -152,6 +160,7 @@ async function repairLocked(
         row,
         master: ctx.master,
         all: true,
+        ...options.read,
         signal: ctx.signal,
         onProgress: (destination, read) => options.onProgress?.("read", row, destination, read),
       });
@@ -190,10 +199,22 @@ async function repairLocked(
       const problems = holders.filter((h) => !candidates.includes(h)).map((h) =>
         `${h.name}: ${found.get(h.name)}`
       );
-      lost.push({
-        id: row.id,
-        why: [...problems, ...tried].join("; ") || "no destination holds it",
-      });
+      const why = [...problems, ...tried].join("; ") || "no destination holds it";
+      // Only copies found damaged make a backup beyond repair; one that could not be read may
+      // well be intact, and the next repair may reach it.
+      const unreadable = holders.some((h) => found.get(h.name) === "unreachable") ||
+        tried.some((t) => t.includes(": unreachable: "));
+      if (unreadable && !holders.every((h) => damaged.includes(h))) {
+        for (const target of targets) {
+          failed.push({
+            id: row.id,
+            destination: target.name,
+            from: "",
+            replaced: damaged.includes(target),
+            error: `no intact copy could be read to copy from (${why})`,
+          });
+        }
+      } else lost.push({ id: row.id, why });
       continue;
     }
     try {
@@ -236,6 +257,9 @@ function resultOf(row: BackupRow, verdict: CopyVerdict): CopyResult {
   };
 }
 
+/** The staging directory failed (full, say): not a verdict on any copy, so it stops the repair. */
+class StagingError extends PackratError {}
+
 /** A verified copy in the staging directory. */
 interface Staged {
   readonly path: string;
@@ -260,6 +284,7 @@ async function readOnly(
     row,
     master: ctx.master,
     all: true,
+    ...options.read,
     signal: ctx.signal,
     onProgress: (destination, read) => options.onProgress?.("read", row, destination, read),
   });
@@ -292,13 +317,17 @@ async function stage(
   let kept = false;
   try {
     const input = counted(
-      await source.open(host, row.service, row.id),
+      paced(await source.open(host, row.service, row.id), { ...options.read, signal: ctx.signal }),
       (read) => options.onProgress?.("read", row, source.name, read),
     );
     const copying = new TransformStream<Uint8Array, Uint8Array>({
       async transform(chunk, controller) {
         ctx.signal?.throwIfAborted();
-        await writeAll(file, chunk);
+        try {
+          await writeAll(file, chunk);
+        } catch (error) {
+          throw new StagingError(`cannot write ${path}: ${messageOf(error)}`);
+        }
         hash.update(chunk);
         size += chunk.length;
         controller.enqueue(chunk);
@@ -311,14 +340,9 @@ async function stage(
         guard.check(entry);
         return undefined;
       },
-    });
-    if (size !== row.size) {
-      return {
-        destination: source.name,
-        status: "damaged",
-        error: `read ${size} bytes, the destination lists ${row.size}`,
-      };
-    }
+    }, { lowPriority: options.read?.lowPriority });
+    // (No comparison with the listed size: that is the first destination's, not this one's.
+    // The decryption above already refused a copy cut short or with bytes after its end.)
     await file.sync();
     kept = true;
     return { path, size, sha256: hash.digest("hex"), from: source.name };

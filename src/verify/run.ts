@@ -11,7 +11,7 @@ import { type BackupRow, listBackups } from "../catalog/catalog.ts";
 import type { Config, ServiceConfig } from "../config/types.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
-import { InterruptedError, messageOf } from "../errors.ts";
+import { InterruptedError, LockedError, messageOf } from "../errors.ts";
 import { notifierFor, type RunEvent } from "../notify/notify.ts";
 import {
   type CheckedCopy,
@@ -88,6 +88,33 @@ export async function verifyService(
     readonly destinations?: "all" | "first";
     readonly lowPriority?: boolean;
   },
+): Promise<VerifyReport> {
+  try {
+    return await verifyLocked(ctx, service, options);
+  } catch (error) {
+    // Nothing could be read at all (every destination down, the wrong key): say so. A run that
+    // was stopped, or found a backup holding the lock, is nobody's failure.
+    const quiet = error instanceof InterruptedError || error instanceof LockedError ||
+      ctx.signal?.aborted;
+    if (!quiet) {
+      await notifierFor(service.notify, ctx.log).finished({
+        service: service.name,
+        host: ctx.config.backup.host,
+        kind: "verify",
+        status: "failed",
+        error: messageOf(error),
+        sizes: {},
+        time: new Date(),
+      });
+    }
+    throw error;
+  }
+}
+
+async function verifyLocked(
+  ctx: VerifyContext,
+  service: ServiceConfig,
+  options: Parameters<typeof verifyService>[2],
 ): Promise<VerifyReport> {
   const settings = service.verify;
   const lock = StateLock.service(ctx.stateDir, service.name, "verify");

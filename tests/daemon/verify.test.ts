@@ -18,7 +18,8 @@ import {
   tempBucket,
 } from "../remote.ts";
 import { parsePrometheusText } from "../status/prometheus.ts";
-import { startDaemon, waitForLines } from "./support.ts";
+import { historyOf, startDaemon, waitForLines } from "./support.ts";
+import { writeHistory } from "../../src/state/history.ts";
 
 /** The value of `name` for `labels` in the metrics file, if there is one. */
 async function metric(
@@ -225,4 +226,46 @@ Deno.test("daemon: with verify.repair, a verify that finds a damaged and a missi
   const status = await s.run(["status", "--json"]);
   assert.equal(status.code, 0, show(status));
   assert.equal(JSON.parse(status.stdout).services[0].verify.damaged, false);
+});
+
+Deno.test("daemon: a long verify does not hold up another service's backup (concurrency 1)", async () => {
+  await using dir = await tempDir("packrat-verify-slot-");
+  const slowData = `${dir.path}/slow`;
+  const quickData = `${dir.path}/quick`;
+  await Deno.mkdir(slowData);
+  await Deno.mkdir(quickData);
+  await writeRandomFile(`${slowData}/blob.bin`, 1_000_000);
+  await Deno.writeTextFile(`${quickData}/a.txt`, "a\n");
+  const s = await setup(dir.path, {
+    // Read at 1 KiB/s, this verify would take about 16 minutes.
+    slow: { path: slowData, verify: { schedule: "0 4 * * *", max_rate: "1KiB/s" } },
+    quick: { path: quickData, schedule: "* * * * *" },
+  }, { concurrency: 1 });
+  assertOk(await s.run(["backup", "slow"]));
+  // The last verify was two days ago: the 04:00 one is caught up at start.
+  const history = await historyOf(s, "slow");
+  const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000).toISOString();
+  await writeHistory(`${s.dir}/state`, {
+    ...history,
+    since: twoDaysAgo,
+    verify: {
+      copies: {},
+      destinations: {},
+      lastRun: {
+        started: twoDaysAgo,
+        finished: twoDaysAgo,
+        trigger: "schedule",
+        outcome: "passed",
+      },
+    },
+  });
+
+  await using daemon = await startDaemon(s);
+  assert.match(daemon.stderrSoFar(), /1 scheduled verify, 1 to catch up/);
+  await waitForLines(daemon, /slow: starting catch-up verify/);
+  await waitForLines(daemon, /quick: backup \S+ stored on local/, 1, 90_000);
+  assert.doesNotMatch(daemon.stderrSoFar(), /slow: verify passed/, "the verify is still reading");
+  daemon.kill("SIGTERM");
+  assert.equal((await daemon.result).code, 0);
+  assert.equal((await historyOf(s, "slow")).verify?.lastRun?.outcome, "interrupted");
 });

@@ -148,3 +148,31 @@ Deno.test("repair: a backup with every copy damaged is reported and left as it i
   assert.match(status.stdout, new RegExp(`DAMAGED\\s+local: backup ${older.id}`));
   assert.match(status.stdout, new RegExp(`DAMAGED\\s+synology: backup ${older.id}`));
 });
+
+Deno.test("repair: a copy cut short on the first destination is replaced from the intact one on the second", async () => {
+  const srv = servers();
+  await using dir = await tempDir("packrat-repair-short-");
+  await using nas = await nasDir();
+  const data = `${dir.path}/data`;
+  await Deno.mkdir(data);
+  await writeRandomFile(`${data}/blob.bin`, 400_000);
+  const { synology } = remoteBackupConfig(srv, "unused", nas.relative);
+  const s = await setup(dir.path, { svc: { path: data } }, { synology });
+  assertOk(await s.run(["backup", "svc"]));
+  const [backup] = await listed(s.run);
+  const localCopy = `${s.dest}/testhost/svc/${backup.id}.packrat`;
+  const intact = await Deno.readFile(`${nas.absolute}/testhost/svc/${backup.id}.packrat`);
+  // local comes first in the listing, so the listed size is the short one.
+  await Deno.truncate(localCopy, intact.length - 1000);
+
+  const repair = await s.run(["repair", "svc"]);
+  assert.equal(repair.code, 0, show(repair));
+  assert.match(
+    repair.stdout,
+    new RegExp(`svc: replaced the damaged copy of ${backup.id} on local from synology`),
+  );
+  assert.deepEqual(await Deno.readFile(localCopy), intact);
+  const [after] = await listed(s.run);
+  assert.equal(after.verified.synology?.intact, true, "the intact copy is not called damaged");
+  assert.equal(after.verified.local?.intact, true);
+});

@@ -111,6 +111,7 @@ async function verifyService(
       error: v.status === "intact" ? undefined : v.error,
     })),
     unreachable: new Map(),
+    stored: unreachable.size === 0 ? new Set(rows.map((r) => r.id)) : undefined,
   });
   if (!recorded) {
     ctx.log.info(

@@ -67,7 +67,10 @@ function dateOf(iso: string | undefined): Date | undefined {
 }
 
 /** The metrics of each service, from its state. */
-export function metricsOf(states: readonly ServiceState[]): ServiceMetrics[] {
+export function metricsOf(
+  states: readonly ServiceState[],
+  destinations: readonly string[] = ["local", "s3", "synology"],
+): ServiceMetrics[] {
   return states.filter((state) => !state.problem).map(({ service, history, nextRun }) => {
     const attempt = history.lastAttempt;
     const finished = attempt?.outcome === "running" ? undefined : attempt;
@@ -78,16 +81,21 @@ export function metricsOf(states: readonly ServiceState[]): ServiceMetrics[] {
       lastDurationMs: finished?.durationMs,
       sizes: history.lastSuccess?.sizes ?? {},
       nextRun,
-      verify: verifyMetrics(history),
+      verify: verifyMetrics(history, destinations),
     };
   });
 }
 
-function verifyMetrics(history: ServiceState["history"]): ServiceMetrics["verify"] {
+/** Per configured destination: the last verify and its damaged copies (a removed one is gone). */
+function verifyMetrics(
+  history: ServiceState["history"],
+  configured: readonly string[],
+): ServiceMetrics["verify"] {
   const record = history.verify;
   if (!record) return undefined;
   const result: Record<string, { time: Date; failures: number }> = {};
   for (const [destination, seen] of Object.entries(record.destinations)) {
+    if (!configured.includes(destination)) continue;
     const damaged = Object.values(record.copies).filter((byDestination) =>
       byDestination[destination]?.intact === false
     ).length;
@@ -109,7 +117,8 @@ export function refreshMetrics(config: Config, stateDir: string, log: Logger): P
   // One write at a time, each reading the state afresh: the last write is the newest state.
   metricsWrites = metricsWrites.then(async () => {
     try {
-      await writeMetricsFile(path, metricsOf(await collectStates(config, stateDir)));
+      const destinations = (["local", "s3", "synology"] as const).filter((d) => config.backup[d]);
+      await writeMetricsFile(path, metricsOf(await collectStates(config, stateDir), destinations));
     } catch (error) {
       log.warn(`cannot write the metrics file ${path}: ${messageOf(error)}`);
     }

@@ -263,7 +263,7 @@ export function recordReport(
 export async function recordManualChecks(
   ctx: Pick<VerifyContext, "config" | "stateDir" | "log">,
   service: string,
-  report: Pick<VerifyReport, "results" | "unreachable">,
+  report: Pick<VerifyReport, "results" | "unreachable" | "stored">,
 ): Promise<boolean> {
   const lock = StateLock.try(ctx.stateDir, service, "verify");
   if (!lock) return false;
@@ -271,7 +271,7 @@ export async function recordManualChecks(
     await updateHistory(
       ctx.stateDir,
       service,
-      (h) => recordReport(h, report, new Date()),
+      (h) => recordReport(h, report, new Date(), report.stored),
       (message) => ctx.log.warn(`${service}: ${message}`),
     );
     await refreshMetrics(ctx.config, ctx.stateDir, ctx.log);

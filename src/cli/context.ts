@@ -7,8 +7,8 @@ import { loadConfig } from "../config/load.ts";
 import type { Config, ServiceConfig } from "../config/types.ts";
 import { type MasterKey, readKeyFile } from "../crypto/key.ts";
 import type { Destination } from "../destinations/destination.ts";
-import { openDestinations } from "../destinations/index.ts";
-import { UsageError } from "../errors.ts";
+import { closeDestinations, openDestinations } from "../destinations/index.ts";
+import { ExitCode, exitCodeOf, messageOf, UsageError } from "../errors.ts";
 import { stateDirectory } from "../state/directory.ts";
 import { type Logger, stderrLogger } from "../ui/log.ts";
 
@@ -68,4 +68,31 @@ export function serviceNamed(config: Config, name: string): ServiceConfig {
     );
   }
   return service;
+}
+
+/**
+ * Runs `work` for each service and returns the worst exit code. With one service its error is
+ * thrown as it is; with several, each error is logged under the service's name and the others
+ * still run. The destinations are closed at the end either way.
+ */
+export async function eachServiceWorst(
+  ctx: Context,
+  services: readonly ServiceConfig[],
+  work: (service: ServiceConfig) => Promise<number>,
+): Promise<number> {
+  let worst: number = ExitCode.ok;
+  try {
+    for (const service of services) {
+      try {
+        worst = Math.max(worst, await work(service));
+      } catch (error) {
+        if (services.length === 1) throw error;
+        ctx.log.error(`${service.name}: ${messageOf(error)}`);
+        worst = Math.max(worst, exitCodeOf(error));
+      }
+    }
+  } finally {
+    await closeDestinations(ctx.destinations);
+  }
+  return worst;
 }

@@ -8,12 +8,18 @@
 import type { Command } from "commander";
 import type { ServiceConfig } from "../config/types.ts";
 import type { MasterKey } from "../crypto/key.ts";
-import { closeDestinations } from "../destinations/index.ts";
-import { ExitCode, exitCodeOf, messageOf } from "../errors.ts";
+import { ExitCode } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { progressBoard, transferLine } from "../ui/progress.ts";
 import { type RepairReport, repairService } from "../verify/repair.ts";
-import { type Cli, type Context, openContext, readKey, serviceNamed } from "./context.ts";
+import {
+  type Cli,
+  type Context,
+  eachServiceWorst,
+  openContext,
+  readKey,
+  serviceNamed,
+} from "./context.ts";
 import { keepOnly } from "./permissions.ts";
 
 interface RepairFlags {
@@ -34,24 +40,14 @@ export function registerRepair(program: Command, cli: Cli): void {
       const ctx = await openContext(cli.global());
       const services = name ? [serviceNamed(ctx.config, name)] : ctx.config.services;
       const master = await readKey(ctx.config);
-      let worst: number = ExitCode.ok;
-      try {
-        for (const service of services) {
-          try {
-            worst = Math.max(
-              worst,
-              await repairOne(ctx, service, master, flags, cli.global().quiet ?? false),
-            );
-          } catch (error) {
-            if (services.length === 1) throw error;
-            ctx.log.error(`${service.name}: ${messageOf(error)}`);
-            worst = Math.max(worst, exitCodeOf(error));
-          }
-        }
-      } finally {
-        await closeDestinations(ctx.destinations);
-      }
-      cli.exitWith(worst);
+      const quiet = cli.global().quiet ?? false;
+      cli.exitWith(
+        await eachServiceWorst(
+          ctx,
+          services,
+          (service) => repairOne(ctx, service, master, flags, quiet),
+        ),
+      );
     });
 }
 

@@ -8,13 +8,19 @@ import type { Command } from "commander";
 import { listBackups } from "../catalog/catalog.ts";
 import type { ServiceConfig } from "../config/types.ts";
 import type { MasterKey } from "../crypto/key.ts";
-import { closeDestinations } from "../destinations/index.ts";
-import { ExitCode, exitCodeOf, messageOf } from "../errors.ts";
+import { ExitCode } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { pickBackup, sourcesFor } from "../restore/find.ts";
 import { verifyCopies } from "../restore/verify.ts";
 import { progressBoard, transferLine } from "../ui/progress.ts";
-import { type Cli, type Context, openContext, readKey, serviceNamed } from "./context.ts";
+import {
+  type Cli,
+  type Context,
+  eachServiceWorst,
+  openContext,
+  readKey,
+  serviceNamed,
+} from "./context.ts";
 import { keepOnly } from "./permissions.ts";
 import { recordManualChecks } from "../verify/run.ts";
 
@@ -40,27 +46,17 @@ export function registerVerify(program: Command, cli: Cli): void {
       const ctx = await openContext(cli.global());
       const services = name ? [serviceNamed(ctx.config, name)] : ctx.config.services;
       const master = await readKey(ctx.config);
-      let worst: number = ExitCode.ok;
-      try {
-        for (const service of services) {
-          try {
-            worst = Math.max(
-              worst,
-              await verifyService(ctx, service, master, flags, {
-                skipEmpty: !name,
-                quiet: cli.global().quiet ?? false,
-              }),
-            );
-          } catch (error) {
-            if (services.length === 1) throw error;
-            ctx.log.error(`${service.name}: ${messageOf(error)}`);
-            worst = Math.max(worst, exitCodeOf(error));
-          }
-        }
-      } finally {
-        await closeDestinations(ctx.destinations);
-      }
-      cli.exitWith(worst);
+      cli.exitWith(
+        await eachServiceWorst(
+          ctx,
+          services,
+          (service) =>
+            verifyService(ctx, service, master, flags, {
+              skipEmpty: !name,
+              quiet: cli.global().quiet ?? false,
+            }),
+        ),
+      );
     });
 }
 

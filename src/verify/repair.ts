@@ -154,16 +154,7 @@ async function repairLocked(
         found.set(holder.name, damaged ? "damaged" : "trusted");
       }
     } else {
-      const verdicts = await verifyCopies({
-        sources: holders,
-        host,
-        row,
-        master: ctx.master,
-        all: true,
-        ...options.read,
-        signal: ctx.signal,
-        onProgress: (destination, read) => options.onProgress?.("read", row, destination, read),
-      });
+      const verdicts = await readCopies(ctx, row, holders, options);
       for (const verdict of verdicts) {
         found.set(verdict.destination, verdict.status);
         checked.push(resultOf(row, verdict));
@@ -268,6 +259,25 @@ interface Staged {
   readonly from: string;
 }
 
+/** Verifies every one of `sources`' copies of `row` in full. */
+function readCopies(
+  ctx: VerifyContext,
+  row: BackupRow,
+  sources: readonly Destination[],
+  options: RepairOptions,
+): Promise<CopyVerdict[]> {
+  return verifyCopies({
+    sources,
+    host: ctx.config.backup.host,
+    row,
+    master: ctx.master,
+    all: true,
+    ...options.read,
+    signal: ctx.signal,
+    onProgress: (destination, read) => options.onProgress?.("read", row, destination, read),
+  });
+}
+
 /** A dry run's source: an intact copy as it is, a trusted one once it has verified. */
 async function readOnly(
   ctx: VerifyContext,
@@ -278,16 +288,7 @@ async function readOnly(
 ): Promise<Staged | CopyVerdict> {
   const staged = { path: "", size: row.size, sha256: "", from: source.name };
   if (found === "intact") return staged;
-  const [verdict] = await verifyCopies({
-    sources: [source],
-    host: ctx.config.backup.host,
-    row,
-    master: ctx.master,
-    all: true,
-    ...options.read,
-    signal: ctx.signal,
-    onProgress: (destination, read) => options.onProgress?.("read", row, destination, read),
-  });
+  const [verdict] = await readCopies(ctx, row, [source], options);
   return verdict.status === "intact" ? staged : verdict;
 }
 

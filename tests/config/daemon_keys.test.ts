@@ -1,18 +1,6 @@
 /** The keys the daemon reads: catch_up, timezone, retry_after and metrics_file. */
 import assert from "node:assert/strict";
-import { load, service } from "./support.ts";
-import { ConfigError } from "../../src/errors.ts";
-
-/** Every problem line of the ConfigError that parsing `text` throws. */
-function problems(text: string): string[] {
-  try {
-    load(text);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `not a ConfigError: ${error}`);
-    return error.message.split("\n");
-  }
-  assert.fail("the config was accepted");
-}
+import { load, problems, service } from "./support.ts";
 
 /** A config with services `app` and `other` (flow mappings) under `backup` lines. */
 function config(app: string, backup: string, other = "{ path: /b }"): string {

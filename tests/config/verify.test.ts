@@ -1,18 +1,7 @@
 /** The `verify` keys: the global default under `backup:`, each service's own over it. */
 import assert from "node:assert/strict";
-import { ConfigError } from "../../src/errors.ts";
 import { parseRate } from "../../src/config/verify.ts";
-import { load, service } from "./support.ts";
-
-function problems(text: string): string[] {
-  try {
-    load(text);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `not a ConfigError: ${error}`);
-    return error.message.split("\n");
-  }
-  assert.fail("the config was accepted");
-}
+import { load, problems, service } from "./support.ts";
 
 function config(app: string, backup: string): string {
   return `encryption: { key_file: /k }

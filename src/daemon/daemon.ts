@@ -23,6 +23,7 @@ import {
   freshHistory,
   hasHistory,
   readHistory,
+  type ServiceHistory,
   type Trigger,
   updateHistory,
   writeHistory,
@@ -170,9 +171,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     await settleDeadAttempts(setup, log);
     const now = new Date();
     planTimes(setup, timings, now, log);
-    const missed = await catchUps(setup, now, log);
+    const missed = await catchUps(setup, now, log, "backup");
     for (const due of missed) enqueue(due);
-    const missedVerifies = await verifyCatchUps(setup, now, log);
+    const missedVerifies = await catchUps(setup, now, log, "verify");
     for (const due of missedVerifies) enqueue(due);
     await startHistories(setup, now, log);
     await refreshMetrics(setup.config, setup.stateDir, log);
@@ -596,65 +597,36 @@ function earliest(timings: Map<string, Timing>): Date | undefined {
 /**
  * Like systemd's `Persistent=true`: a scheduled time that passed while no run happened (the
  * daemon was down, or its run was interrupted) is run once, now. A service seen for the first
- * time is not caught up; it starts its history here.
+ * time is not caught up; it starts its history here. Verifies likewise; a verify schedule that
+ * never ran starts with its next time.
  */
-async function catchUps(setup: Setup, now: Date, log: Logger): Promise<Due[]> {
+async function catchUps(setup: Setup, now: Date, log: Logger, job: Job): Promise<Due[]> {
+  const schedules = job === "verify" ? setup.verifySchedules : setup.schedules;
   const due: Due[] = [];
   await eachService(setup, log, async (service) => {
-    const schedule = setup.schedules.get(service.name);
+    const schedule = schedules.get(service.name);
     if (!schedule || !service.catchUp) return;
     const history = await findHistory(setup.stateDir, service.name);
-    if (!history) return;
+    const lastRun = history && lastRunOf(history, job);
     const missed = schedule.previous(now);
-    const lastRun = new Date(history.lastRunStarted ?? history.since);
-    if (missed && missed > lastRun) {
-      log.info(
-        `${service.name}: the run due ${
-          formatLocal(missed, schedule.timeZone)
-        } did not happen; catching up now`,
-      );
-      due.push({
-        service: service.name,
-        job: "backup",
-        at: missed,
-        trigger: "catch-up",
-        attempt: 1,
-      });
-    }
+    if (!lastRun || !missed || missed <= lastRun) return;
+    log.info(
+      `${service.name}: the ${job === "verify" ? "verify" : "run"} due ${
+        formatLocal(missed, schedule.timeZone)
+      } did not happen; catching up now`,
+    );
+    due.push({ service: service.name, job, at: missed, trigger: "catch-up", attempt: 1 });
   });
   return due;
 }
 
-/** A verify whose time passed while the daemon was down is run once, now, as for backups. */
-async function verifyCatchUps(setup: Setup, now: Date, log: Logger): Promise<Due[]> {
-  const due: Due[] = [];
-  await eachService(setup, log, async (service) => {
-    const schedule = setup.verifySchedules.get(service.name);
-    if (!schedule || !service.catchUp) return;
-    const history = await findHistory(setup.stateDir, service.name);
-    if (!history) return;
-    const missed = schedule.previous(now);
-    const last = history.verify?.lastRun;
-    // Never verified: the schedule is new, and starts with its next time (as a new service).
-    if (!last) return;
-    // An interrupted verify did not happen: the slot it was for is caught up.
-    const lastRun = new Date(last.outcome !== "interrupted" ? last.started : history.since);
-    if (missed && missed > lastRun) {
-      log.info(
-        `${service.name}: the verify due ${
-          formatLocal(missed, schedule.timeZone)
-        } did not happen; catching up now`,
-      );
-      due.push({
-        service: service.name,
-        job: "verify",
-        at: missed,
-        trigger: "catch-up",
-        attempt: 1,
-      });
-    }
-  });
-  return due;
+/** When the last run of `job` that counts started; undefined: nothing to catch up. */
+function lastRunOf(history: ServiceHistory, job: Job): Date | undefined {
+  if (job === "backup") return new Date(history.lastRunStarted ?? history.since);
+  const last = history.verify?.lastRun;
+  if (!last) return undefined;
+  // An interrupted verify did not happen: the slot it was for is caught up.
+  return new Date(last.outcome !== "interrupted" ? last.started : history.since);
 }
 
 /** Starts the history of services seen for the first time: the stale check counts from now. */

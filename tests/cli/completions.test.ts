@@ -191,7 +191,11 @@ Deno.test("completions bash: the commands are the ones commander has, without th
     .filter((name) => name !== undefined);
   assert.ok(listed.includes("completions") && listed.includes("restore"), help);
   assert.deepEqual(sorted(await bashComplete(env, ["packrat", ""])), sorted(listed));
-  assert.deepEqual(sorted(await bashComplete(env, ["packrat", "re"])), ["rekey", "restore"]);
+  assert.deepEqual(sorted(await bashComplete(env, ["packrat", "re"])), [
+    "rekey",
+    "repair",
+    "restore",
+  ]);
   assert.deepEqual(await bashComplete(env, ["packrat", "completions", ""]), [
     "bash",
     "zsh",

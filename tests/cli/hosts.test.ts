@@ -137,14 +137,19 @@ Deno.test("two hosts sharing local, S3 and NAS: hosts and list --all-hosts show 
     row("beta", "app", betaApp),
     row("beta", "db", betaDb),
   ]);
-  // The fields of `list --json` are the same; it adds what the headers say, --all-hosts adds
-  // in_config.
+  // The fields of `list --json` are the same; it adds what the headers say and what verifies
+  // found (nothing was verified here), --all-hosts adds in_config.
   const own = JSON.parse(assertOk(await beta.run(["list", "--json"])).stdout);
   assert.deepEqual(
-    own.map(({ source_path: _, packrat_version: __, ...rest }: Record<string, unknown>) => rest),
+    own.map((
+      { source_path: _, packrat_version: __, verified: ___, ...rest }: Record<string, unknown>,
+    ) => rest),
     rows.filter((r) => r.host === "beta").map(({ in_config: _, ...rest }) => rest),
   );
-  for (const r of own) assert.match(r.source_path, new RegExp(`/data/${r.service}$`));
+  for (const r of own) {
+    assert.match(r.source_path, new RegExp(`/data/${r.service}$`));
+    assert.deepEqual(r.verified, Object.fromEntries(r.destinations.map((d: string) => [d, null])));
+  }
 
   // Under the config that still has `legacy`, it is not marked.
   const before: RowJson[] = JSON.parse(

@@ -63,33 +63,34 @@ export const hostName: Read<string> = (ctx, entry) => {
   return value;
 };
 
+/**
+ * A string turned into a value by `parse`; what `parse` throws is reported at the value, after
+ * the key's path.
+ */
+export function parsedText<T>(parse: (value: string) => T): Read<T> {
+  return (ctx, entry) => {
+    const value = text()(ctx, entry);
+    if (value === undefined) return undefined;
+    try {
+      return parse(value);
+    } catch (error) {
+      report(ctx, valueNode(entry), `${entry.path}: ${(error as Error).message}`);
+      return undefined;
+    }
+  };
+}
+
 /** A cron schedule, returned as a 5-field expression. */
-export const schedule: Read<string> = (ctx, entry) => {
-  const value = text()(ctx, entry);
-  if (value === undefined) return undefined;
-  try {
-    return parseSchedule(value);
-  } catch (error) {
-    report(ctx, valueNode(entry), `${entry.path}: ${(error as Error).message}`);
-    return undefined;
-  }
-};
+export const schedule: Read<string> = parsedText(parseSchedule);
 
 /**
  * A glob as `exclude` takes it, compiled by the same code the backup uses, so that a bad pattern
  * is a config error before anything runs rather than a failure halfway through a backup.
  */
-export const globPattern: Read<string> = (ctx, entry) => {
-  const value = text()(ctx, entry);
-  if (value === undefined) return undefined;
-  try {
-    globToRegExp(value);
-  } catch (error) {
-    report(ctx, valueNode(entry), `${entry.path}: ${(error as Error).message}`);
-    return undefined;
-  }
+export const globPattern: Read<string> = parsedText((value) => {
+  globToRegExp(value);
   return value;
-};
+});
 
 /** An IANA time zone, returned in its canonical spelling ("europe/berlin" → "Europe/Berlin"). */
 export const timeZone: Read<string> = (ctx, entry) => {

@@ -2,8 +2,8 @@
  * @module Reads `verify` (under `backup:` as the default, and per service): when the daemon
  * re-reads stored backups, which ones, from where, and whether it repairs what it finds.
  */
-import { schedule } from "./fields.ts";
-import { boolean, oneOf, optional, type Read, readMapping, report, valueNode } from "./reader.ts";
+import { parsedText, schedule } from "./fields.ts";
+import { boolean, oneOf, optional, type Read, readMapping } from "./reader.ts";
 import type { VerifyConfig } from "./types.ts";
 
 const VERIFY_KEYS = ["schedule", "copies", "destinations", "repair", "max_rate"];
@@ -63,16 +63,4 @@ export function parseRate(source: string): number {
   return Math.round(bytes);
 }
 
-const rate: Read<number> = (ctx, entry) => {
-  const value = (entry.value as { value?: unknown } | null)?.value;
-  if (typeof value !== "string") {
-    report(ctx, valueNode(entry), `${entry.path} must be a rate such as 20MB/s`);
-    return undefined;
-  }
-  try {
-    return parseRate(value);
-  } catch (error) {
-    report(ctx, valueNode(entry), `${entry.path}: ${(error as Error).message}`);
-    return undefined;
-  }
-};
+const rate: Read<number> = parsedText(parseRate);

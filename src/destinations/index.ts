@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Config } from "../config/types.ts";
+import type { BackupConfig, Config } from "../config/types.ts";
 import type { Destination } from "./destination.ts";
 import { LocalDestination } from "./local.ts";
 import { withRetries } from "./retry.ts";
@@ -12,6 +12,11 @@ import { withRetries } from "./retry.ts";
  * `onRetry` hears about transient failures that are being retried. The S3 and SFTP modules are
  * loaded only when configured: the AWS SDK alone adds ~35 MB to every run's memory.
  */
+/** The names of the configured destinations, in the order `openDestinations` opens them. */
+export function destinationNames(backup: BackupConfig): string[] {
+  return (["local", "s3", "synology"] as const).filter((name) => backup[name] !== undefined);
+}
+
 export async function openDestinations(
   config: Config,
   onRetry?: (message: string) => void,

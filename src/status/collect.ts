@@ -5,6 +5,7 @@
  * @module
  */
 import type { Config, ServiceConfig } from "../config/types.ts";
+import { destinationNames } from "../destinations/index.ts";
 import { scheduleOf } from "../daemon/schedule.ts";
 import { messageOf } from "../errors.ts";
 import { findHistory, freshHistory, type ServiceHistory } from "../state/history.ts";
@@ -69,7 +70,7 @@ function dateOf(iso: string | undefined): Date | undefined {
 /** The metrics of each service, from its state. */
 export function metricsOf(
   states: readonly ServiceState[],
-  destinations: readonly string[] = ["local", "s3", "synology"],
+  destinations: readonly string[],
 ): ServiceMetrics[] {
   return states.filter((state) => !state.problem).map(({ service, history, nextRun }) => {
     const attempt = history.lastAttempt;
@@ -117,8 +118,8 @@ export function refreshMetrics(config: Config, stateDir: string, log: Logger): P
   // One write at a time, each reading the state afresh: the last write is the newest state.
   metricsWrites = metricsWrites.then(async () => {
     try {
-      const destinations = (["local", "s3", "synology"] as const).filter((d) => config.backup[d]);
-      await writeMetricsFile(path, metricsOf(await collectStates(config, stateDir), destinations));
+      const states = await collectStates(config, stateDir);
+      await writeMetricsFile(path, metricsOf(states, destinationNames(config.backup)));
     } catch (error) {
       log.warn(`cannot write the metrics file ${path}: ${messageOf(error)}`);
     }

@@ -10,7 +10,7 @@ import type { ServiceConfig } from "../config/types.ts";
 import type { MasterKey } from "../crypto/key.ts";
 import { ExitCode } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
-import { progressBoard, transferLine } from "../ui/progress.ts";
+import { progressBoard, transfers } from "../ui/progress.ts";
 import { type RepairReport, repairService } from "../verify/repair.ts";
 import {
   type Cli,
@@ -59,7 +59,7 @@ async function repairOne(
   quiet: boolean,
 ): Promise<number> {
   const board = progressBoard(quiet ? undefined : ctx.log);
-  const started = new Map<string, number>();
+  const transfer = transfers();
   let report: RepairReport;
   try {
     report = await repairService(
@@ -74,12 +74,10 @@ async function repairOne(
       {
         dryRun: flags.dryRun,
         onProgress: (phase, row, destination, bytes) => {
-          const key = `${phase}:${row.id}:${destination}`;
-          if (!started.has(key)) started.set(key, performance.now());
           const what = phase === "read" ? `reading ${row.id} on` : `storing ${row.id} on`;
           board.update([
             `${service.name}: ${what} ${destination}  ${
-              transferLine(bytes, row.size, started.get(key)!)
+              transfer(`${phase}:${row.id}:${destination}`, bytes, row.size)
             }`,
           ]);
         },

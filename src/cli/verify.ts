@@ -12,7 +12,7 @@ import { ExitCode } from "../errors.ts";
 import { formatBytes } from "../io/files.ts";
 import { pickBackup, sourcesFor } from "../restore/find.ts";
 import { verifyCopies } from "../restore/verify.ts";
-import { progressBoard, transferLine } from "../ui/progress.ts";
+import { progressBoard, transfers } from "../ui/progress.ts";
 import {
   type Cli,
   type Context,
@@ -78,7 +78,7 @@ async function verifyService(
   }
   const row = pickBackup(rows, flags.backup, service.name);
   const board = progressBoard(quiet ? undefined : ctx.log);
-  const started = new Map<string, number>();
+  const transfer = transfers();
   let verdicts;
   try {
     verdicts = await verifyCopies({
@@ -87,14 +87,12 @@ async function verifyService(
       row,
       master,
       all: flags.allCopies ?? false,
-      onProgress: (destination, read) => {
-        if (!started.has(destination)) started.set(destination, performance.now());
+      onProgress: (destination, read) =>
         board.update([
           `${service.name}: verifying ${row.id} on ${destination}  ${
-            transferLine(read, row.size, started.get(destination)!)
+            transfer(destination, read, row.size)
           }`,
-        ]);
-      },
+        ]),
     });
   } finally {
     board.done();

@@ -32,7 +32,7 @@ import { StateLock } from "../state/lock.ts";
 import { recoverDeadRuns } from "../state/recover.ts";
 import { collectStates, isOverdue, lastSuccessOf, refreshMetrics } from "../status/collect.ts";
 import type { Logger } from "../ui/log.ts";
-import { backupProgress, progressBoard, transferLine } from "../ui/progress.ts";
+import { backupProgress, progressBoard, transfers } from "../ui/progress.ts";
 import { formatLocal, type Schedule, scheduleOf, verifyScheduleOf } from "./schedule.ts";
 import type { BackupRow } from "../catalog/catalog.ts";
 import { failuresOf, verifyService } from "../verify/run.ts";
@@ -103,9 +103,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const wake = new Waker();
   const timings = new Map<string, Timing>();
   const queue: Due[] = [];
-  const running = new Map<string, Promise<void>>();
-  /** What each running service is doing. */
-  const runningJob = new Map<string, Job>();
+  /** Per service running now: what it is doing, and the run. */
+  const running = new Map<string, { job: Job; work: Promise<void> }>();
   /** Stale notifications being sent; a stop waits for them as for runs. */
   const notifying = new Set<Promise<void>>();
   const staleSending = new Set<string>();
@@ -198,7 +197,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       const sleep = wakeAt ? Math.max(0, wakeAt.getTime() - Date.now()) : MAX_SLEEP_MS;
       await wake.wait(Math.min(sleep, MAX_SLEEP_MS));
     }
-    return await drain([...running.values(), ...notifying], log);
+    return await drain([...[...running.values()].map((r) => r.work), ...notifying], log);
   } finally {
     for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
     daemonLock.release();
@@ -249,7 +248,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
 
   function enqueue(due: Due): void {
-    const busy = runningJob.get(due.service) === due.job;
+    const busy = running.get(due.service)?.job === due.job;
     if (busy || queue.some((q) => q.service === due.service && q.job === due.job)) {
       const what = due.job === "verify" ? "verify" : "run";
       log.info(
@@ -271,7 +270,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
    * beside them, so a long verify never holds up another service's backup.
    */
   function startQueued(): void {
-    const busy = (job: Job) => [...runningJob.values()].filter((j) => j === job).length;
+    const busy = (job: Job) => [...running.values()].filter((r) => r.job === job).length;
     for (let i = 0; i < queue.length;) {
       const due = queue[i];
       const full = due.job === "verify"
@@ -289,11 +288,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         : runOne(setup, service, due);
       const run = work.finally(() => {
         running.delete(due.service);
-        runningJob.delete(due.service);
         wake.wake();
       });
-      running.set(due.service, run);
-      runningJob.set(due.service, due.job);
+      running.set(due.service, { job: due.job, work: run });
     }
   }
 
@@ -305,21 +302,18 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     try {
       destinations = await openDestinations(setup.config, (m) => log.warn(m));
       const board = progressBoard(log, { plain: true });
-      const started = new Map<string, number>();
+      const transfer = transfers();
       const ctx = {
         ...setup,
         destinations,
         log,
         signal: stop.signal,
-        onProgress: (row: BackupRow, destination: string, read: number) => {
-          const key = `${row.id}:${destination}`;
-          if (!started.has(key)) started.set(key, performance.now());
+        onProgress: (row: BackupRow, destination: string, read: number) =>
           board.update([
             `${service.name}: verifying ${row.id} on ${destination}  ${
-              transferLine(read, row.size, started.get(key)!)
+              transfer(`${row.id}:${destination}`, read, row.size)
             }`,
-          ]);
-        },
+          ]),
       };
       let report;
       try {

@@ -76,6 +76,18 @@ export function transferLine(done: number, total: number, startedMs: number): st
 }
 
 /**
+ * Transfer lines for several transfers told apart by a key (a copy, a destination): each rate
+ * and ETA counts from the moment its transfer first reported.
+ */
+export function transfers(): (key: string, done: number, total: number) => string {
+  const started = new Map<string, number>();
+  return (key, done, total) => {
+    if (!started.has(key)) started.set(key, performance.now());
+    return transferLine(done, total, started.get(key)!);
+  };
+}
+
+/**
  * What a backup shows while it runs: the archive (entries, bytes read and written, rate, the
  * current path), then the upload to each destination (percent, bytes, rate, ETA).
  */

@@ -22,7 +22,7 @@ import {
   serviceNamed,
 } from "./context.ts";
 import { keepOnly } from "./permissions.ts";
-import { recordManualChecks } from "../verify/run.ts";
+import { recordManualChecks, resultOf } from "../verify/run.ts";
 
 interface VerifyFlags {
   backup: string;
@@ -98,12 +98,7 @@ async function verifyService(
     board.done();
   }
   const recorded = await recordManualChecks(ctx, service.name, {
-    results: verdicts.map((v) => ({
-      id: row.id,
-      destination: v.destination,
-      status: v.status,
-      error: v.status === "intact" ? undefined : v.error,
-    })),
+    results: verdicts.map((verdict) => resultOf(row.id, verdict)),
     unreachable: new Map(),
     stored: unreachable.size === 0 ? new Set(rows.map((r) => r.id)) : undefined,
   });

@@ -30,7 +30,7 @@ import { idsToDelete } from "../retention/policy.ts";
 import { type CheckedCopy, copiesChecked, updateHistory } from "../state/history.ts";
 import { StateLock } from "../state/lock.ts";
 import { refreshMetrics } from "../status/collect.ts";
-import { type CopyResult, recordReport, type VerifyContext } from "./run.ts";
+import { type CopyResult, recordReport, resultOf, type VerifyContext } from "./run.ts";
 
 /** One copy made (or, in a dry run, to be made). */
 export interface CopyMade {
@@ -157,7 +157,7 @@ async function repairLocked(
       const verdicts = await readCopies(ctx, row, holders, options);
       for (const verdict of verdicts) {
         found.set(verdict.destination, verdict.status);
-        checked.push(resultOf(row, verdict));
+        checked.push(resultOf(row.id, verdict));
       }
     }
     const damaged = holders.filter((h) => found.get(h.name) === "damaged");
@@ -179,8 +179,8 @@ async function repairLocked(
         }
         break;
       }
-      checked.push(resultOf(row, attempt));
-      tried.push(`${candidate.name}: ${attempt.status}: ${errorOf(attempt)}`);
+      checked.push(resultOf(row.id, attempt));
+      tried.push(`${candidate.name}: ${attempt.status}: ${resultOf(row.id, attempt).error}`);
       if (attempt.status === "damaged" && !damaged.includes(candidate)) {
         damaged.push(candidate);
         targets.push(candidate);
@@ -233,19 +233,6 @@ async function repairLocked(
   }
   const stored = unreachable.size === 0 ? new Set(rows.map((r) => r.id)) : undefined;
   return { made, failed, lost, checked, backups: kept.length, unreachable, stored };
-}
-
-function errorOf(verdict: CopyVerdict): string | undefined {
-  return verdict.status === "intact" ? undefined : verdict.error;
-}
-
-function resultOf(row: BackupRow, verdict: CopyVerdict): CopyResult {
-  return {
-    id: row.id,
-    destination: verdict.destination,
-    status: verdict.status,
-    error: errorOf(verdict),
-  };
 }
 
 /** The staging directory failed (full, say): not a verdict on any copy, so it stops the repair. */

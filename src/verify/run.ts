@@ -59,6 +59,16 @@ export interface VerifyReport {
   readonly durationMs: number;
 }
 
+/** A copy's verdict as the report and the history keep it. */
+export function resultOf(id: string, verdict: CopyVerdict): CopyResult {
+  return {
+    id,
+    destination: verdict.destination,
+    status: verdict.status,
+    error: verdict.status === "intact" ? undefined : verdict.error,
+  };
+}
+
 /** What went wrong, one clause per copy: `s3: backup X is damaged: …`. */
 export function failuresOf(report: VerifyReport): string[] {
   const lines = report.results.filter((r) => r.status !== "intact").map((r) =>
@@ -192,14 +202,7 @@ async function readBack(
       maxBytesPerSecond: options.maxBytesPerSecond,
       signal: ctx.signal,
     });
-    for (const verdict of verdicts) {
-      results.push({
-        id: row.id,
-        destination: verdict.destination,
-        status: verdict.status,
-        error: verdict.status === "intact" ? undefined : verdict.error,
-      });
-    }
+    results.push(...verdicts.map((verdict) => resultOf(row.id, verdict)));
     for (const destination of ctx.destinations) {
       if (!row.destinations.includes(destination.name) && !unreachable.has(destination.name)) {
         missing.push({ id: row.id, destination: destination.name });

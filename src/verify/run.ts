@@ -59,6 +59,13 @@ export interface VerifyReport {
   readonly durationMs: number;
 }
 
+export interface VerifyOptions {
+  /** What started the run, for its record. */
+  readonly trigger: Trigger;
+  /** Decompress at the lowest CPU priority (the daemon's runs). */
+  readonly lowPriority?: boolean;
+}
+
 /** A copy's verdict as the report and the history keep it. */
 export function resultOf(id: string, verdict: CopyVerdict): CopyResult {
   return {
@@ -83,8 +90,8 @@ export function failuresOf(report: VerifyReport): string[] {
 }
 
 /**
- * Verifies `service` as its `verify` settings say (or `options` override): the newest backup
- * or all, every destination's copy or the first intact one. Takes the service's lock (throws
+ * Verifies `service` as its `verify` settings say: the newest backup or all, every
+ * destination's copy or the first intact one. Takes the service's lock (throws
  * LockedError when a backup holds it), records every copy read and the run in the history,
  * rewrites the metrics file, then notifies: a damaged copy always, a passed verify under
  * `on: always`. Returns the report; a verify that finds damage does not throw.
@@ -92,12 +99,7 @@ export function failuresOf(report: VerifyReport): string[] {
 export async function verifyService(
   ctx: VerifyContext,
   service: ServiceConfig,
-  options: {
-    readonly trigger: Trigger;
-    readonly copies?: "newest" | "all";
-    readonly destinations?: "all" | "first";
-    readonly lowPriority?: boolean;
-  },
+  options: VerifyOptions,
 ): Promise<VerifyReport> {
   try {
     return await verifyLocked(ctx, service, options);
@@ -124,7 +126,7 @@ export async function verifyService(
 async function verifyLocked(
   ctx: VerifyContext,
   service: ServiceConfig,
-  options: Parameters<typeof verifyService>[2],
+  options: VerifyOptions,
 ): Promise<VerifyReport> {
   const settings = service.verify;
   const lock = StateLock.service(ctx.stateDir, service.name, "verify");
@@ -133,8 +135,8 @@ async function verifyLocked(
   try {
     try {
       report = await readBack(ctx, service, {
-        copies: options.copies ?? settings.copies,
-        all: (options.destinations ?? settings.destinations) === "all",
+        copies: settings.copies,
+        all: settings.destinations === "all",
         lowPriority: options.lowPriority ?? false,
         maxBytesPerSecond: settings.maxBytesPerSecond,
       });
